@@ -1,0 +1,50 @@
+"""The ASGI application: ``create_app(settings)`` builds it; ``app`` serves the environment's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api import health, vocabularies
+from app.api.problems import register_problem_handlers
+from app.db.session import build_engine
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Gewerbeflächen-Informations- und Monitoringsystem für das Mitteldeutsche Revier (IRMD).
+
+Verwaltungsgrenzen: © GeoBasis-DE / BKG 2017 (Daten verändert); Verwaltungsgrenzen VG250,
+Gebietsstand 01.01.2016. Standorte, Flächen, Verkäufe und Autobahnen der Demo sind
+**synthetisch** (kalibriert auf die Potenzialstudie IRMD 2020/21).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service for ``settings`` (default: read from the environment)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = build_engine(settings)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="GEFIS-MD",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    register_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(vocabularies.router)
+    return app
+
+
+app = create_app()

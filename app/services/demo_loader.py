@@ -1,0 +1,212 @@
+"""Load the demo data set from ``geodata/`` into PostGIS, idempotently.
+
+Real boundaries (BKG VG250) and the synthetic, study-calibrated sites, parcels, land sales,
+infrastructure and the 2038 demand framework made by ``scripts/make_demo_geodata.py``.
+Everything is upserted by its natural key and written only where it differs, so a second
+run leaves the same rows and appends no history. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from app.db.upsert import upsert_changed
+from app.services.boundaries import load_boundaries
+from app.services.geojson_io import feature_srid, geometry_json
+
+ProgressFn = Callable[[str], None]
+
+BOUNDARY_SOURCE = "BKG VG250, Gebietsstand 01.01.2016"
+
+_GEOM_25832 = "ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(:geometry), :srid), 25832)"
+
+
+@dataclass
+class DemoLoadReport:
+    """Rows written per table (inserted or changed; 0 everywhere on an unchanged reload)."""
+
+    written: dict[str, int] = field(default_factory=dict)
+    repaired_boundaries: list[str] = field(default_factory=list)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+_INFRASTRUCTURE = upsert_changed("infrastructure", ("external_id",), {
+    "external_id": ":external_id", "kind": ":kind", "name": ":name", "ref": ":ref",
+    "geom_25832": _GEOM_25832, "is_synthetic": "true",
+})
+
+_SITE = upsert_changed("sites", ("external_id",), {
+    "external_id": ":external_id", "name": ":name", "marketing_name": ":marketing_name",
+    "description": ":description", "web_url": ":web_url", "municipality_ags": ":municipality_ags",
+    "geom_25832": f"ST_Multi({_GEOM_25832})", "is_synthetic": "true",
+})
+
+_PARCEL_COLUMNS = (
+    "name", "category", "availability", "restriction_level", "planning_status", "zoning",
+    "servicing", "marketing_status", "owner_type", "owner_name", "rail_siding", "operation_24h",
+    "broadband_mbps", "contact_name", "contact_email", "contact_phone", "internal_notes",
+)
+_PARCEL = upsert_changed("parcels", ("district_ags", "external_id"), {
+    "external_id": ":external_id",
+    "site_id": "(SELECT id FROM sites WHERE external_id = :site_external_id)",
+    "district_ags": ":district_ags",
+    "geom_25832": f"ST_Multi({_GEOM_25832})",
+    "net_area_ha_given": ":net_area_ha",
+    "available_from": "CAST(:available_from AS date)",
+    "restriction_causes": "CAST(:restriction_causes AS text[])",
+    "user_groups": "CAST(:user_groups AS text[])",
+    "public_fields": "CAST(:public_fields AS text[])",
+    "price_eur_m2": ":price_eur_m2",
+    "max_building_height_m": ":max_building_height_m",
+    "grid_capacity_mw": ":grid_capacity_mw",
+    "last_verified_at": "CAST(:last_verified_at AS timestamptz)",
+    **{c: f":{c}" for c in _PARCEL_COLUMNS},
+    "is_synthetic": "true",
+})
+
+_SALE = upsert_changed("land_sales", ("external_id",), {
+    "external_id": ":external_id", "sale_date": "CAST(:sale_date AS date)",
+    "district_ags": ":district_ags", "municipality_ags": ":municipality_ags",
+    "area_ha": ":area_ha", "price_eur_m2": ":price_eur_m2",
+    "buyer_user_group": ":buyer_user_group", "buyer_origin": ":buyer_origin",
+    "geom_25832": _GEOM_25832, "is_synthetic": "true",
+})
+
+
+def _features(path: Path) -> tuple[int, list[dict[str, Any]]]:
+    collection = _read(path)
+    return feature_srid(collection), collection["features"]
+
+
+def _geo_params(feature: dict[str, Any], srid: int) -> dict[str, Any]:
+    return {**feature["properties"], "geometry": geometry_json(feature), "srid": srid}
+
+
+def load_infrastructure(conn: Connection, path: Path) -> int:
+    """Upsert motorway lines, junctions, the airport and freight terminals."""
+    srid, features = _features(path)
+    return sum(conn.execute(_INFRASTRUCTURE, _geo_params(f, srid)).rowcount for f in features)
+
+
+def load_sites(conn: Connection, path: Path) -> int:
+    """Upsert sites and replace their partner shares where they differ."""
+    srid, features = _features(path)
+    written = 0
+    for feature in features:
+        params = _geo_params(feature, srid)
+        written += conn.execute(_SITE, params).rowcount
+        wanted = {p["municipality_ags"]: float(p["share_pct"]) for p in params["partners"]}
+        site_id = conn.execute(
+            text("SELECT id FROM sites WHERE external_id = :e"), {"e": params["external_id"]}
+        ).scalar_one()
+        current = {
+            r.municipality_ags: float(r.share_pct)
+            for r in conn.execute(
+                text("SELECT municipality_ags, share_pct FROM site_partners WHERE site_id = :s"),
+                {"s": site_id},
+            )
+        }
+        if current != wanted:
+            conn.execute(text("DELETE FROM site_partners WHERE site_id = :s"), {"s": site_id})
+            conn.execute(
+                text("INSERT INTO site_partners (site_id, municipality_ags, share_pct) "
+                     "VALUES (:s, :m, :p)"),
+                [{"s": site_id, "m": m, "p": p} for m, p in wanted.items()],
+            )
+            written += 1
+    return written
+
+
+def load_parcels(conn: Connection, path: Path) -> int:
+    """Upsert parcels by (district, external id); derived values come from the database."""
+    srid, features = _features(path)
+    return sum(conn.execute(_PARCEL, _geo_params(f, srid)).rowcount for f in features)
+
+
+def load_land_sales(conn: Connection, path: Path) -> int:
+    """Upsert land sales by external id."""
+    srid, features = _features(path)
+    return sum(conn.execute(_SALE, _geo_params(f, srid)).rowcount for f in features)
+
+
+def load_framework(conn: Connection, path: Path) -> int:
+    """Upsert a demand framework with its scenarios, components and values."""
+    fw = _read(path)
+    written = conn.execute(upsert_changed("demand_frameworks", ("name", "version"), {
+        "name": ":name", "version": ":version", "base_date": "CAST(:base_date AS date)",
+        "horizon_year": ":horizon_year", "net_to_gross_factor": ":net_to_gross_factor",
+        "method": "'vorgabe'", "description": ":description", "source": ":source",
+        "assumptions": ":assumptions", "is_default": "true",
+    }), fw).rowcount
+    fid = conn.execute(
+        text("SELECT id FROM demand_frameworks WHERE name = :name AND version = :version"), fw
+    ).scalar_one()
+    scenario = upsert_changed("demand_scenarios", ("framework_id", "key"), {
+        "framework_id": ":fid", "key": ":key", "label": ":label", "sort_order": ":sort_order"})
+    for i, s in enumerate(fw["scenarios"]):
+        written += conn.execute(scenario, {**s, "fid": fid, "sort_order": i}).rowcount
+    component = upsert_changed("demand_components", ("framework_id", "key"), {
+        "framework_id": ":fid", "key": ":key", "label": ":label", "located": ":located",
+        "method": ":method", "sort_order": ":sort_order"})
+    value_key = ("framework_id", "component_key", "scenario_key", "district_ags")
+    value = upsert_changed(
+        "demand_component_values", value_key,
+        {"framework_id": ":fid", "component_key": ":component", "scenario_key": ":scenario",
+         "district_ags": ":district", "net_ha": ":net_ha"})
+    for i, c in enumerate(fw["components"]):
+        params = {"method": None, **c, "fid": fid, "sort_order": i}
+        written += conn.execute(component, params).rowcount
+        for scenario_key, values in c["values"].items():
+            rows = values.get("by_district") if c["located"] else {None: values["total"]}
+            for district, net_ha in rows.items():
+                written += conn.execute(value, {
+                    "fid": fid, "component": c["key"], "scenario": scenario_key,
+                    "district": district, "net_ha": net_ha,
+                }).rowcount
+    return written
+
+
+def load_demo(conn: Connection, geodata_dir: Path, progress: ProgressFn = print) -> DemoLoadReport:
+    """Load boundaries and the synthetic demo data set; idempotent."""
+    report = DemoLoadReport()
+    boundaries = geodata_dir / "boundaries"
+    demo = geodata_dir / "demo"
+    progress("Verwaltungsgrenzen (BKG VG250) …")
+    b = load_boundaries(
+        conn, boundaries / "districts_vg250.geojson", boundaries / "municipalities_vg250.geojson",
+        boundaries / "districts_attributes.csv", BOUNDARY_SOURCE,
+    )
+    report.written["districts"] = b.districts_written
+    report.written["municipalities"] = b.municipalities_written
+    report.repaired_boundaries = b.repaired
+    steps: list[tuple[str, str, Callable[[Connection, Path], int], Path]] = [
+        ("infrastructure", "Infrastruktur (schematisch, synthetisch)", load_infrastructure,
+         demo / "infrastructure.geojson"),
+        ("sites", "Standorte (synthetisch)", load_sites, demo / "sites.geojson"),
+        ("parcels", "Flächen (synthetisch)", load_parcels, demo / "parcels.geojson"),
+        ("land_sales", "Grundstücksverkäufe (synthetisch)", load_land_sales,
+         demo / "land_sales.geojson"),
+        ("demand_frameworks", "Orientierungsrahmen 2038", load_framework,
+         demo / "demand_framework_2038.json"),
+    ]
+    for key, label, loader, path in steps:
+        progress(f"{label} …")
+        report.written[key] = loader(conn, path)
+    return report
+
+
+def database_is_empty(conn: Connection) -> bool:
+    """True when no parcel and no district is stored yet."""
+    return not conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM parcels) OR EXISTS (SELECT 1 FROM districts)")
+    ).scalar_one()

@@ -1,0 +1,60 @@
+"""Settings of GEFIS-MD, read from the environment (prefix ``GEFIS_``).
+
+``DATABASE_URL`` (no prefix) is honoured as the usual convention of hosting platforms and of
+the bootstrap scripts. Settings are *built*, not imported: call :func:`get_settings` (cached)
+or construct :class:`Settings` explicitly in tests.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field can be set as ``GEFIS_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GEFIS_", extra="ignore")
+
+    # --- database ---------------------------------------------------------------------
+    database_url: str = Field(
+        default="postgresql://gefis@127.0.0.1:54329/gefis",
+        validation_alias=AliasChoices("DATABASE_URL", "GEFIS_DATABASE_URL"),
+        description="SQLAlchemy/libpq URL of the PostGIS database.",
+    )
+    db_pool_size: int = Field(default=8, ge=1, le=100)
+    db_max_overflow: int = Field(default=4, ge=0, le=100)
+    db_statement_timeout_ms: int = Field(
+        default=30_000, ge=0, description="Per-statement limit; 0 disables it."
+    )
+
+    # --- data -----------------------------------------------------------------------
+    geodata_dir: Path = Field(default=PROJECT_ROOT / "geodata")
+
+    # --- HTTP -----------------------------------------------------------------------
+    public_base_url: str | None = Field(
+        default=None,
+        description="Absolute base URL used in links (e.g. behind a proxy); "
+        "derived from the request when unset.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_driver(cls, value: str) -> str:
+        """Accept ``postgres://`` and plain ``postgresql://``; use psycopg2."""
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg2://" + value.removeprefix("postgresql://")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
