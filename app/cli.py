@@ -4,7 +4,8 @@ Thin: parses arguments, calls a service, prints progress. Commands:
 
 - ``migrate``: apply the database migrations (``alembic upgrade head``);
 - ``load-demo [--if-empty]``: load the demo geodata (real boundaries, synthetic parcels);
-- ``db-status``: print the database's PostGIS version and migration revision.
+- ``db-status``: print the database's PostGIS version and migration revision;
+- ``api-key create|list|revoke``: manage the API keys (the plain key is printed only once).
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from alembic import command
 from alembic.config import Config
 
 from app.db.session import get_engine, write_transaction
 from app.db.status import database_status, migration_head
+from app.domain.errors import GefisError
+from app.domain.roles import KEY_ROLES
+from app.services.api_keys import ApiKeyInfo, create_api_key, list_api_keys, revoke_api_key
 from app.services.demo_loader import database_is_empty, load_demo
 from app.settings import PROJECT_ROOT, get_settings
 
@@ -67,6 +72,76 @@ def cmd_db_status(_: argparse.Namespace) -> int:
     return 0 if status.up_to_date else 1
 
 
+def _fail(error: GefisError) -> int:
+    reasons = "; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.detail
+    print(f"[gefis] Fehler: {reasons}", file=sys.stderr, flush=True)
+    return 1
+
+
+def cmd_api_key_create(args: argparse.Namespace) -> int:
+    """Create an API key and print it once (only its hash is stored)."""
+    try:
+        with write_transaction(get_engine(), "cli", "API-Schlüssel angelegt") as conn:
+            key_id, key = create_api_key(conn, args.name, args.role, args.district or (), "cli")
+    except GefisError as error:
+        return _fail(error)
+    _say(f"API-Schlüssel {key_id} ({args.role}) für {args.name!r} angelegt:")
+    print(key, flush=True)
+    _say("WARNUNG: Der Schlüssel wird nur jetzt angezeigt und nicht gespeichert "
+         "(nur sein Hash). Jetzt sicher übergeben; verloren heißt: widerrufen und neu anlegen.")
+    return 0
+
+
+def _stamp(moment: datetime | None) -> str:
+    """A timestamp in UTC to the minute, or ``-``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ") if moment else "-"
+
+
+def _key_row(info: ApiKeyInfo) -> tuple[str, ...]:
+    return (str(info.id), info.name, info.role, ",".join(info.districts) or "-",
+            info.key_prefix, _stamp(info.created_at), _stamp(info.revoked_at))
+
+
+def cmd_api_key_list(_: argparse.Namespace) -> int:
+    """Print all API keys as a table (never the keys or their hashes)."""
+    with get_engine().connect() as conn:
+        keys = list_api_keys(conn)
+    rows = [("id", "name", "role", "districts", "prefix", "created", "revoked")]
+    rows += [_key_row(info) for info in keys]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+              .rstrip())
+    return 0
+
+
+def cmd_api_key_revoke(args: argparse.Namespace) -> int:
+    """Revoke an API key; exit 1 when it does not exist or was already revoked."""
+    with write_transaction(get_engine(), "cli", "API-Schlüssel widerrufen") as conn:
+        revoked = revoke_api_key(conn, args.id)
+    if not revoked:
+        print(f"[gefis] Fehler: kein aktiver API-Schlüssel mit id {args.id}.",
+              file=sys.stderr, flush=True)
+        return 1
+    _say(f"API-Schlüssel {args.id} widerrufen.")
+    return 0
+
+
+def _add_api_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    api_key = sub.add_parser("api-key", help="manage API keys")
+    actions = api_key.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a key (printed once)")
+    create.add_argument("--name", required=True, help="who or what the key is for")
+    create.add_argument("--role", required=True, choices=[str(r) for r in KEY_ROLES])
+    create.add_argument("--district", action="append", metavar="AGS",
+                        help="5-digit district AGS an editor may write (repeatable)")
+    create.set_defaults(func=cmd_api_key_create)
+    actions.add_parser("list", help="list keys").set_defaults(func=cmd_api_key_list)
+    revoke = actions.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("id", type=int, help="id of the key (see 'api-key list')")
+    revoke.set_defaults(func=cmd_api_key_revoke)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all sub-commands."""
     parser = argparse.ArgumentParser(prog="gefis", description=__doc__.splitlines()[0])
@@ -76,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="only when no data is stored yet")
     demo.set_defaults(func=cmd_load_demo)
     sub.add_parser("db-status", help="show database versions").set_defaults(func=cmd_db_status)
+    _add_api_key_commands(sub)
     return parser
 
 

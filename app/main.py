@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import health, vocabularies
+from app.api import health, parcel_edits, parcel_history, parcels, vocabularies
+from app.api.limits import BodySizeLimit
+from app.api.matches import router as matches_router
 from app.api.problems import register_problem_handlers
 from app.db.session import build_engine
 from app.settings import Settings, get_settings
@@ -42,8 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     register_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(vocabularies.router)
+    app.include_router(parcels.router)
+    app.include_router(parcel_edits.router)
+    app.include_router(parcel_history.router)
+    app.include_router(matches_router)
     return app
 
 

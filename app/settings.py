@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +36,29 @@ class Settings(BaseSettings):
     # --- data -----------------------------------------------------------------------
     geodata_dir: Path = Field(default=PROJECT_ROOT / "geodata")
 
+    freshness_days: int = Field(
+        default=183, ge=1, description="Parcels not verified for longer are listed as overdue."
+    )
+
     # --- HTTP -----------------------------------------------------------------------
+    max_body_bytes: int = Field(
+        default=2_000_000, ge=1024, description="Largest accepted request body (JSON writes)."
+    )
+    page_size_default: int = Field(default=50, ge=1, description="Items per page by default.")
+    page_size_max: int = Field(
+        default=1000, ge=1, description="Largest page; bigger limits are clamped to it."
+    )
     public_base_url: str | None = Field(
         default=None,
         description="Absolute base URL used in links (e.g. behind a proxy); "
         "derived from the request when unset.",
     )
+
+    @model_validator(mode="after")
+    def _page_sizes(self) -> Settings:
+        if self.page_size_default > self.page_size_max:
+            raise ValueError("page_size_default must not exceed page_size_max")
+        return self
 
     @field_validator("database_url")
     @classmethod

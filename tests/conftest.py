@@ -113,3 +113,30 @@ def study() -> dict[str, Any]:
     """The study's published figures (a copy kept with the tests)."""
     data: dict[str, Any] = json.loads((FIXTURES / "study_figures.json").read_text("utf-8"))
     return data
+
+
+@pytest.fixture(scope="session")
+def service_url(database_url: str, demo_loaded: dict[str, int]) -> Iterator[str]:
+    """Base URL of the real service (uvicorn) running on the throwaway database."""
+    from tests.server import running_service
+
+    with running_service(database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def api_keys(engine: Engine, demo_loaded: dict[str, int]) -> dict[str, str]:
+    """Bearer keys by role: analyst, editor (Leipzig city only), editor_halle, admin."""
+    from app.services.api_keys import create_api_key
+
+    specs = {
+        "analyst": ("test-analyst", "analyst", []),
+        "editor": ("test-editor-leipzig", "editor", ["14713"]),
+        "editor_halle": ("test-editor-halle", "editor", ["15002"]),
+        "admin": ("test-admin", "admin", []),
+    }
+    keys = {}
+    with engine.begin() as conn:
+        for role_key, (name, role, districts) in specs.items():
+            _, keys[role_key] = create_api_key(conn, name, role, districts, "pytest")
+    return keys

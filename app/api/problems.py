@@ -50,7 +50,8 @@ def problem_response(
 
 def _from_error(request: Request, exc: GefisError) -> JSONResponse:
     return problem_response(
-        request, exc.status, exc.title, exc.detail, exc.type_slug, exc.problems
+        request, exc.status, exc.title, exc.detail, exc.type_slug, exc.problems,
+        headers=exc.headers or None,
     )
 
 

@@ -21,6 +21,32 @@ _DATA_EXCEPTION_CLASS = "22"
 _INTERNAL_ERROR = "XX000"  # PostGIS reports unparsable geometry input this way
 
 
+#: Readable reasons for constraint rules (the last part of ``ck_<table>__<column>__<rule>``).
+RULE_REASONS: dict[str, str] = {
+    "vocab": "not a known code of this vocabulary (see /api/v1/vocabularies)",
+    "not_above_gross": "net area exceeds the gross area computed from the geometry",
+    "not_below_min": "maximum is below minimum",
+    "none_when_unrestricted": "restriction causes given although the restriction level is 'keine'",
+    "ags_prefix": "municipality does not belong to the district",
+    "not_empty": "must not be empty",
+    "positive": "must be greater than zero",
+    "non_negative": "must not be negative",
+    "format": "has the wrong format",
+    "quarter": "is not the last day of a quarter",
+}
+
+
+def rule_of_constraint(name: str | None) -> str | None:
+    """The rule part of a constraint name.
+
+    >>> rule_of_constraint("ck_parcels__net_area_ha__not_above_gross")
+    'not_above_gross'
+    """
+    if not name or name.count("__") < 2:
+        return None
+    return name.rsplit("__", 1)[1]
+
+
 def field_of_constraint(name: str | None) -> str | None:
     """The column a constraint name refers to.
 
@@ -47,7 +73,10 @@ def translate_db_error(exc: DBAPIError) -> GefisError | None:
     message = (getattr(diag, "message_primary", None) or str(orig)).strip()
     detail = getattr(diag, "message_detail", None)
     field = column or field_of_constraint(constraint)
-    reason = f"{message} ({detail})" if detail else message
+    reason = RULE_REASONS.get(rule_of_constraint(constraint) or "", message)
+    # PostgreSQL's "Failing row contains (...)" detail dumps internal values: never pass it on.
+    if detail and not detail.startswith("Failing row contains"):
+        reason = f"{reason} ({detail})"
     rule = constraint or code or "invalid"
 
     if code in (_CHECK_VIOLATION, _NOT_NULL_VIOLATION):

@@ -26,10 +26,17 @@ class GefisError(Exception):
     title: ClassVar[str] = "Internal error"
     type_slug: ClassVar[str] = "internal-error"
 
-    def __init__(self, detail: str, *, problems: list[FieldProblem] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        problems: list[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.problems = problems or []
+        self.headers: dict[str, str] = dict(headers or {})  # extra HTTP response headers
 
 
 class InvalidInput(GefisError):
@@ -53,12 +60,25 @@ class BadRequest(GefisError):
     type_slug = "bad-request"
 
 
+#: The ``WWW-Authenticate`` challenge of a 401 when no usable credential was sent (RFC 6750).
+BEARER_CHALLENGE = 'Bearer realm="gefis-md"'
+
+
 class Unauthorized(GefisError):
-    """No or an unknown credential."""
+    """No or an unknown credential; the response carries a ``WWW-Authenticate`` challenge."""
 
     status = 401
     title = "Authentication required"
     type_slug = "unauthorized"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        problems: list[FieldProblem] | None = None,
+        challenge: str = BEARER_CHALLENGE,
+    ) -> None:
+        super().__init__(detail, problems=problems, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(GefisError):
@@ -107,3 +127,11 @@ class ServiceUnavailable(GefisError):
     status = 503
     title = "Service unavailable"
     type_slug = "service-unavailable"
+
+
+class PreconditionRequired(GefisError):
+    """An update was sent without ``If-Match`` (lost updates are not allowed)."""
+
+    status = 428
+    title = "Precondition required"
+    type_slug = "precondition-required"

@@ -219,6 +219,27 @@ VOCABULARIES: dict[str, Vocabulary] = {
 }
 
 
+def check_codes(field: str, value: str | list[str] | tuple[str, ...] | None,
+                vocabulary: Vocabulary) -> None:
+    """Raise ``ValueError`` naming ``field`` when a code (or any code of a list) is unknown.
+
+    >>> check_codes("zoning", "GE", ZONING)
+    >>> check_codes("zoning", ["GE", "XX"], ZONING)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown zoning code(s) XX for zoning; known: GE, GI, SO, MI, keine
+    """
+    if value is None:
+        return
+    values = [value] if isinstance(value, str) else list(value)
+    unknown = [c for c in values if c not in vocabulary]
+    if unknown:
+        raise ValueError(
+            f"unknown {vocabulary.name} code(s) {', '.join(unknown)} for {field}; "
+            f"known: {', '.join(vocabulary.codes)}"
+        )
+
+
 def availability_up_to(horizon: str) -> tuple[str, ...]:
     """Availability classes available no later than ``horizon``.
 

@@ -1,0 +1,64 @@
+"""Entity tags for optimistic locking: ``"<resource>-<id>-v<version>"`` and ``If-Match``.
+
+Every versioned resource (parcels, sites, land sales, enquiries) has a strong ETag made of
+its kind, id and row version. Clients send it back as ``If-Match``; updates without it are
+refused (428), a stale one is refused by the service (412).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import Header
+
+from app.domain.errors import InvalidInput, PreconditionRequired
+
+_ETAG = re.compile(r'^(?:W/)?"([a-z][a-z-]*)-(\d+)-v(\d+)"$')
+
+IfMatch = Annotated[str | None, Header(
+    alias="If-Match", description="ETag from the last GET of the resource")]
+
+#: OpenAPI description of the answers specific to conditional writes.
+PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match does not match the current version",
+          "content": {"application/problem+json": {}}},
+    428: {"description": "If-Match missing", "content": {"application/problem+json": {}}},
+}
+
+
+def etag(resource: str, item_id: int, version: int) -> str:
+    """Strong ETag of one version of a resource.
+
+    >>> etag("site", 7, 3)
+    '"site-7-v3"'
+    """
+    return f'"{resource}-{item_id}-v{version}"'
+
+
+def expected_version(if_match: str | None, resource: str, item_id: int, *,
+                     required: bool) -> int | None:
+    """The version an ``If-Match`` header names (``None`` for ``*`` or when absent).
+
+    Raises :class:`PreconditionRequired` (428) when the header is missing but ``required``,
+    and :class:`InvalidInput` (422) when it is not an ETag of this resource and id.
+
+    >>> expected_version('"land-sale-4-v2"', "land-sale", 4, required=True)
+    2
+    >>> expected_version("*", "site", 1, required=True) is None
+    True
+    >>> expected_version(None, "site", 1, required=False) is None
+    True
+    """
+    if if_match is None:
+        if required:
+            raise PreconditionRequired(
+                f"updates need If-Match with the ETag of the {resource} from its GET")
+        return None
+    value = if_match.strip()
+    if value == "*":
+        return None
+    match = _ETAG.match(value)
+    if not match or match.group(1) != resource or int(match.group(2)) != item_id:
+        raise InvalidInput.for_field("If-Match", f"not an ETag of {resource} {item_id}", "etag")
+    return int(match.group(3))

@@ -1,0 +1,131 @@
+"""Parcel registry, write side: create, update (If-Match), withdraw, verify, sell.
+
+Routers only translate HTTP: the work is in :mod:`app.services.parcel_writes`, inside one
+transaction that records the caller as the history's actor.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
+
+from app.api.auth import WriterDep
+from app.api.deps import EngineDep
+from app.api.etags import expected_version
+from app.api.parcels import ParcelId, etag_for
+from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES
+from app.db.queries.parcel_page import fetch_parcel_page
+from app.db.session import write_transaction
+from app.domain.crs import INPUT_SRIDS, parse_crs
+from app.domain.filters import ParcelFilter, SortSpec
+from app.domain.parcel_input import ParcelCreate, ParcelPatch, SaleInput
+from app.services import parcel_writes
+from app.services.parcel_writes import WriteResult
+
+router = APIRouter(prefix="/api/v1", tags=["Flächen"])
+
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    409: {"description": "Conflict with stored data", "content": {"application/problem+json": {}}},
+    412: {"description": "If-Match does not match the current version",
+          "content": {"application/problem+json": {}}},
+    413: {"description": "Body too large", "content": {"application/problem+json": {}}},
+}
+
+InputCrs = Annotated[str | None, Query(
+    description="CRS of the geometry: CRS84/EPSG:4326 (default), EPSG:25832, EPSG:25833")]
+Repair = Annotated[bool, Query(
+    alias="repair_geometry",
+    description="Repair an invalid geometry with ST_MakeValid instead of rejecting it "
+                "(the repair is reported in `notes`)")]
+Reason = Annotated[str | None, Header(
+    alias="X-Change-Reason", max_length=500, description="Why: recorded in the history")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the parcel")]
+
+
+def _parcel_response(conn: Connection, result: WriteResult, status: int,
+                     request: Request) -> Response:
+    page = fetch_parcel_page(
+        conn, ParcelFilter(ids=(result.parcel_id,), marketing_status=()), SortSpec(), limit=1,
+        cursor=None, can_read_internal=True, reference=date.today(), srid=4326,
+        as_feature=False,
+    )
+    body = page.items[0]
+    if result.notes:
+        body = body[:-1] + ', "notes": ' + json.dumps(result.notes, ensure_ascii=False) + "}"
+    headers = {"ETag": etag_for(result.parcel_id, result.version)}
+    if status == 201:
+        headers["Location"] = str(request.url_for("get_parcel", parcel_id=result.parcel_id))
+    return Response(content=body, status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+@router.post("/parcels", status_code=201, summary="Create a parcel", response_class=Response,
+             responses={201: {"description": "Created", "content": {JSON_MEDIA_TYPE: {}}},
+                        **_WRITE_RESPONSES})
+def create_parcel(request: Request, body: ParcelCreate, engine: EngineDep,
+                  principal: WriterDep, crs: InputCrs = None, repair: Repair = False,
+                  reason: Reason = None) -> Response:
+    """Create a parcel in one of the caller's districts; derived values come from the server."""
+    srid = parse_crs(crs, allowed=INPUT_SRIDS)
+    with write_transaction(engine, principal.actor, reason or "Fläche angelegt") as conn:
+        result = parcel_writes.create_parcel(conn, principal, body, srid=srid, repair=repair)
+        return _parcel_response(conn, result, 201, request)
+
+
+@router.patch("/parcels/{parcel_id}", summary="Update a parcel", response_class=Response,
+              responses={200: {"description": "Updated", "content": {JSON_MEDIA_TYPE: {}}},
+                         428: {"description": "If-Match missing",
+                               "content": {"application/problem+json": {}}},
+                         **_WRITE_RESPONSES})
+def update_parcel(request: Request, parcel_id: ParcelId, body: ParcelPatch, engine: EngineDep,
+                  principal: WriterDep, if_match: IfMatch = None, crs: InputCrs = None,
+                  repair: Repair = False, reason: Reason = None) -> Response:
+    """Change the fields sent (merge patch). Needs ``If-Match``; a stale one gets 412."""
+    version = expected_version(if_match, "parcel", parcel_id, required=True)
+    srid = parse_crs(crs, allowed=INPUT_SRIDS)
+    with write_transaction(engine, principal.actor, reason or "Fläche geändert") as conn:
+        result = parcel_writes.update_parcel(
+            conn, principal, parcel_id, body, expected_version=version, srid=srid, repair=repair)
+        return _parcel_response(conn, result, 200, request)
+
+
+@router.post("/parcels/{parcel_id}/withdraw", summary="Withdraw a parcel from the market",
+             response_class=Response, responses=_WRITE_RESPONSES)
+def withdraw_parcel(request: Request, parcel_id: ParcelId, engine: EngineDep,
+                    principal: WriterDep, if_match: IfMatch = None,
+                    reason: Reason = None) -> Response:
+    """Set ``zurueckgezogen``; nothing is deleted and the history keeps every state."""
+    version = expected_version(if_match, "parcel", parcel_id, required=False)
+    with write_transaction(engine, principal.actor, reason or "Fläche zurückgezogen") as conn:
+        result = parcel_writes.withdraw_parcel(conn, principal, parcel_id, version)
+        return _parcel_response(conn, result, 200, request)
+
+
+@router.post("/parcels/{parcel_id}/verify", summary="Confirm a parcel's data as current",
+             response_class=Response, responses=_WRITE_RESPONSES)
+def verify_parcel(request: Request, parcel_id: ParcelId, engine: EngineDep,
+                  principal: WriterDep, if_match: IfMatch = None,
+                  reason: Reason = None) -> Response:
+    """One call to say "checked, unchanged": sets ``last_verified_at`` to now."""
+    version = expected_version(if_match, "parcel", parcel_id, required=False)
+    with write_transaction(engine, principal.actor, reason or "Daten bestätigt") as conn:
+        result = parcel_writes.verify_parcel(conn, principal, parcel_id, version)
+        return _parcel_response(conn, result, 200, request)
+
+
+@router.post("/parcels/{parcel_id}/sell", summary="Record the sale of a parcel",
+             response_class=Response, responses=_WRITE_RESPONSES)
+def sell_parcel(request: Request, parcel_id: ParcelId, body: SaleInput, engine: EngineDep,
+                principal: WriterDep, if_match: IfMatch = None,
+                reason: Reason = None) -> Response:
+    """Mark the parcel ``verkauft`` and record a land sale with the buyer's user group."""
+    version = expected_version(if_match, "parcel", parcel_id, required=False)
+    with write_transaction(engine, principal.actor, reason or "Fläche verkauft") as conn:
+        result, sale_id = parcel_writes.sell_parcel(conn, principal, parcel_id, body, version)
+        result.notes.append(f"Grundstücksverkauf {sale_id} erfasst")
+        return _parcel_response(conn, result, 200, request)

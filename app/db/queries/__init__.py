@@ -1,0 +1,1 @@
+"""Query builders: every consumer that selects parcels starts from :mod:`.parcels`."""

@@ -1,0 +1,387 @@
+"""Investor matching (Investorensuche), pure: an enquiry, candidate parcels, scores, reasons.
+
+Hard conditions and scored criteria
+-----------------------------------
+Hard conditions decide whether a parcel is a candidate at all; the service applies them in
+SQL (via :class:`~app.domain.filters.ParcelFilter`) and they are reported with weight 0:
+
+- marketing status ``verfuegbar`` (reserved or sold land is not offered);
+- suitable for the requested user group (``user_group``);
+- restriction level within the tolerance (``restriction``); ``unbekannt`` is never within
+  a tolerance, because nobody has checked it;
+- for a single parcel (not a combination): net area at least the minimum. A parcel that is
+  too small cannot host the investor, however well it scores otherwise; such parcels are
+  only offered as part of a combination of adjacent parcels.
+
+Scored criteria, each met or missed, with these weights (only the criteria the request
+asks for count; the area criterion always counts):
+
+============== ====== ===========================================================
+key            weight met when
+============== ====== ===========================================================
+net_area       30     net area ≥ minimum and (if given) ≤ maximum, ha
+available_by   25     ``available_from`` (else the latest date of its class) ≤ needed_by
+junction       15     distance to the nearest motorway junction ≤ max_junction_km, km
+rail_siding    10     has a rail siding (if required)
+operation_24h  10     24-hour operation allowed (if required)
+district       10     lies in one of the preferred districts (if any are given)
+============== ====== ===========================================================
+
+``score = 100 × (weight met) / (weight asked for)``, rounded to 0.1; a candidate failing a
+hard condition scores 0. Ranking: score descending, then larger net area, then smaller id.
+
+A combination of adjacent parcels is scored as one unit (:func:`combine`): its area is the
+sum; every other attribute takes its worst case over the parts (latest availability, longest
+distance, rail siding and 24-hour operation only if every part has them, a part outside the
+preferred districts if there is one), so a combination never promises more than its weakest
+part delivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from app.domain import vocab
+from app.domain.availability import latest_available_date
+
+#: Weight of each scored criterion (they sum to 100 when all are asked for).
+WEIGHTS: dict[str, int] = {
+    "net_area": 30, "available_by": 25, "junction": 15,
+    "rail_siding": 10, "operation_24h": 10, "district": 10,
+}
+
+#: Keys of the hard conditions (reported with weight 0).
+HARD_KEYS: tuple[str, ...] = ("user_group", "restriction")
+
+#: Prefix of the reasons of a combination's worst-case criteria.
+WORST_PART = "ungünstigste Teilfläche: "
+
+RestrictionTolerance = Literal["keine", "gering", "erhoeht"]
+PositiveHa = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class MatchRequest(BaseModel):
+    """An investor's enquiry: what the land must offer. Areas in net ha, distances in km."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    net_area_min_ha: PositiveHa = Field(description="Net area needed at least, ha")
+    net_area_max_ha: PositiveHa | None = Field(None, description="Net area at most, ha")
+    user_group: str = Field(description="User group code (vocabulary `user_group`)")
+    needed_by: date | None = Field(None, description="Land must be available by this date")
+    max_junction_km: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+        None, description="Max distance to a motorway junction, km")
+    rail_siding_required: bool = False
+    operation_24h_required: bool = False
+    restriction_tolerance: RestrictionTolerance = Field(
+        "gering", description="Most severe restriction level accepted (unbekannt never is)")
+    preferred_districts: tuple[str, ...] = Field(
+        (), max_length=20, description="Preferred districts, 5-digit AGS")
+    limit: int = Field(10, ge=1, le=50, description="Number of single parcels returned")
+    save_enquiry: bool = Field(
+        False, description="Store the request as an enquiry (editor or admin key needed)")
+
+    @field_validator("user_group")
+    @classmethod
+    def _known_user_group(cls, v: str) -> str:
+        if v not in vocab.USER_GROUP:
+            raise ValueError(
+                f"unknown user_group code {v!r}; known: {', '.join(vocab.USER_GROUP.codes)}")
+        return v
+
+    @field_validator("preferred_districts")
+    @classmethod
+    def _districts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in v if not (len(c) == 5 and c.isdigit())]
+        if bad:
+            raise ValueError(f"districts must be 5-digit AGS, got {', '.join(bad)}")
+        return tuple(dict.fromkeys(v))
+
+    @field_validator("net_area_max_ha")
+    @classmethod
+    def _max_not_below_min(cls, v: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("net_area_min_ha")
+        if v is not None and low is not None and v < low:
+            raise ValueError("net_area_max_ha must not be below net_area_min_ha")
+        return v
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The attributes of a parcel (or a combination, ``parts`` > 1) that scoring needs.
+
+    ``net_area_ha`` in ha, ``distance_junction_km`` in km (``None``: unknown).
+    """
+
+    id: int
+    site_id: int
+    district_ags: str
+    net_area_ha: float
+    availability: str
+    available_from: date | None
+    restriction_level: str
+    rail_siding: bool
+    operation_24h: bool
+    distance_junction_km: float | None
+    user_groups: tuple[str, ...]
+    district_name: str | None = None
+    parts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One criterion of the request, met or missed, with a German reason naming the values."""
+
+    key: str
+    met: bool
+    weight: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A candidate with its score (0–100) and criteria."""
+
+    candidate: Candidate
+    score: float
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def rank_key(self) -> tuple[float, float, int]:
+        """Sort key: score descending, larger net area, smaller id."""
+        return (-self.score, -self.candidate.net_area_ha, self.candidate.id)
+
+
+def de_number(value: float, decimals: int = 2) -> str:
+    """``value`` in German notation, at most ``decimals`` places, without trailing zeros.
+
+    >>> de_number(12.4), de_number(10.0), de_number(6.25), de_number(7.349, 1)
+    ('12,4', '10', '6,25', '7,3')
+    """
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def de_date(day: date) -> str:
+    """``day`` as ``TT.MM.JJJJ``.
+
+    >>> de_date(date(2027, 3, 1))
+    '01.03.2027'
+    """
+    return day.strftime("%d.%m.%Y")
+
+
+def available_on(candidate: Candidate, reference: date) -> date | None:
+    """Date by which the land is available: ``available_from``, else its class's latest date.
+
+    ``None`` for classes without an upper bound (``langfristig``, ``unbekannt``) and no date.
+    """
+    if candidate.available_from is not None:
+        return candidate.available_from
+    return latest_available_date(candidate.availability, reference)
+
+
+def _user_group(request: MatchRequest, c: Candidate) -> Criterion:
+    label = vocab.USER_GROUP.label(request.user_group)
+    met = request.user_group in c.user_groups
+    reason = f"geeignet für {label}" if met else f"nicht für {label} geeignet"
+    return Criterion("user_group", met, 0, reason)
+
+
+def _restriction(request: MatchRequest, c: Candidate) -> Criterion:
+    level = vocab.RESTRICTION_LEVEL.label(c.restriction_level)
+    tolerance = vocab.RESTRICTION_LEVEL.label(request.restriction_tolerance)
+    met = c.restriction_level in vocab.restriction_up_to(request.restriction_tolerance)
+    if met:
+        reason = f"Verwertungsbeschränkung {level} – im tolerierten Rahmen (höchstens {tolerance})"
+    elif c.restriction_level == "unbekannt":
+        reason = f"Verwertungsbeschränkung unbekannt – nicht als höchstens {tolerance} gesichert"
+    else:
+        reason = f"Verwertungsbeschränkung {level} – mehr als toleriert (höchstens {tolerance})"
+    return Criterion("restriction", met, 0, reason)
+
+
+def _net_area(request: MatchRequest, c: Candidate) -> Criterion:
+    word = "Nettofläche zusammen" if c.parts > 1 else "Nettofläche"
+    area, low, high = c.net_area_ha, request.net_area_min_ha, request.net_area_max_ha
+    has = f"{word} {de_number(area)} ha"
+    if area < low:
+        return Criterion("net_area", False, WEIGHTS["net_area"],
+                         f"{has} – weniger als der Bedarf von mindestens {de_number(low)} ha")
+    if high is not None and area > high:
+        return Criterion("net_area", False, WEIGHTS["net_area"],
+                         f"{has} – mehr als die gewünschten höchstens {de_number(high)} ha")
+    if high is None:
+        reason = f"{has} erfüllt den Bedarf von mindestens {de_number(low)} ha"
+    else:
+        reason = f"{has} liegt im gewünschten Rahmen von {de_number(low)} bis {de_number(high)} ha"
+    return Criterion("net_area", True, WEIGHTS["net_area"], reason)
+
+
+def _available_by(needed_by: date, c: Candidate, reference: date) -> Criterion:
+    weight = WEIGHTS["available_by"]
+    when = available_on(c, reference)
+    label = vocab.AVAILABILITY.label(c.availability)
+    needed = de_date(needed_by)
+    if when is None:
+        return Criterion("available_by", False, weight,
+                         f"Verfügbarkeit {label} – nicht sicher bis {needed} verfügbar")
+    if when <= needed_by:
+        if when <= reference:
+            reason = f"bereits verfügbar – rechtzeitig zum {needed}"
+        elif c.available_from is not None:
+            reason = f"verfügbar ab {de_date(when)} – rechtzeitig zum {needed}"
+        else:
+            reason = (f"Verfügbarkeit {label}, spätestens ab {de_date(when)} – "
+                      f"rechtzeitig zum {needed}")
+        return Criterion("available_by", True, weight, reason)
+    if c.available_from is not None:
+        reason = f"verfügbar erst ab {de_date(when)} – später als benötigt ({needed})"
+    else:
+        reason = (f"Verfügbarkeit {label}, sicher erst ab {de_date(when)} – "
+                  f"später als benötigt ({needed})")
+    return Criterion("available_by", False, weight, reason)
+
+
+def _junction(max_km: float, c: Candidate) -> Criterion:
+    weight, wanted = WEIGHTS["junction"], de_number(max_km, 1)
+    km = c.distance_junction_km
+    if km is None:
+        return Criterion("junction", False, weight,
+                         "Entfernung zum Autobahnanschluss unbekannt – "
+                         f"gewünscht höchstens {wanted} km")
+    if km <= max_km:
+        return Criterion("junction", True, weight,
+                         f"Autobahnanschluss {de_number(km, 1)} km entfernt – "
+                         f"innerhalb der gewünschten {wanted} km")
+    return Criterion("junction", False, weight,
+                     f"Autobahnanschluss {de_number(km, 1)} km entfernt – "
+                     f"mehr als die gewünschten {wanted} km")
+
+
+def _district(preferred: Sequence[str], c: Candidate) -> Criterion:
+    where = f"{c.district_name} ({c.district_ags})" if c.district_name else c.district_ags
+    if c.district_ags in preferred:
+        return Criterion("district", True, WEIGHTS["district"],
+                         f"liegt in {where}, einem bevorzugten Kreis")
+    return Criterion("district", False, WEIGHTS["district"],
+                     f"liegt in {where} – nicht unter den bevorzugten Kreisen "
+                     f"({', '.join(preferred)})")
+
+
+def criteria_for(request: MatchRequest, c: Candidate, reference: date) -> list[Criterion]:
+    """Every criterion the request asks for, evaluated for ``c`` (hard conditions first)."""
+    out = [_user_group(request, c), _restriction(request, c), _net_area(request, c)]
+    if request.needed_by is not None:
+        out.append(_available_by(request.needed_by, c, reference))
+    if request.max_junction_km is not None:
+        out.append(_junction(request.max_junction_km, c))
+    if request.rail_siding_required:
+        out.append(Criterion("rail_siding", c.rail_siding, WEIGHTS["rail_siding"],
+                             "Gleisanschluss vorhanden" if c.rail_siding
+                             else "kein Gleisanschluss – gefordert"))
+    if request.operation_24h_required:
+        out.append(Criterion("operation_24h", c.operation_24h, WEIGHTS["operation_24h"],
+                             "24-Stunden-Betrieb zulässig" if c.operation_24h
+                             else "24-Stunden-Betrieb nicht zulässig – gefordert"))
+    if request.preferred_districts:
+        out.append(_district(request.preferred_districts, c))
+    if c.parts > 1:
+        out = [x if x.key == "net_area" else replace(x, reason=WORST_PART + x.reason)
+               for x in out]
+    return out
+
+
+def score(
+    request: MatchRequest, candidate: Candidate, reference_date: date
+) -> tuple[float, list[Criterion]]:
+    """Score (0–100, one decimal) and criteria of ``candidate`` for ``request``.
+
+    Dates relative to ``reference_date`` (usually today). A failed hard condition gives 0.
+
+    >>> req = MatchRequest(net_area_min_ha=10, user_group="logistik", max_junction_km=5,
+    ...                    rail_siding_required=True)
+    >>> c = Candidate(1, 1, "14713", 12.4, "sofort", None, "keine", False, True, 7.3,
+    ...               ("logistik",))
+    >>> points, crits = score(req, c, date(2026, 1, 15))
+    >>> points  # area 30 of 30 + 15 (junction) + 10 (rail) asked for
+    54.5
+    >>> [x.reason for x in crits if x.key in ("net_area", "junction")]
+    ['Nettofläche 12,4 ha erfüllt den Bedarf von mindestens 10 ha', \
+'Autobahnanschluss 7,3 km entfernt – mehr als die gewünschten 5 km']
+    """
+    criteria = criteria_for(request, candidate, reference_date)
+    if not all(x.met for x in criteria if x.key in HARD_KEYS):
+        return 0.0, criteria
+    asked = sum(x.weight for x in criteria)
+    met = sum(x.weight for x in criteria if x.met)
+    return round(100.0 * met / asked, 1), criteria
+
+
+def rank(
+    request: MatchRequest, candidates: Iterable[Candidate], reference_date: date
+) -> list[Scored]:
+    """All candidates scored and ranked (best first; ties: larger net area, then smaller id)."""
+    scored = []
+    for c in candidates:
+        points, criteria = score(request, c, reference_date)
+        scored.append(Scored(c, points, tuple(criteria)))
+    return sorted(scored, key=lambda s: s.rank_key)
+
+
+def _worst(codes: Iterable[str], order: Sequence[str]) -> str:
+    return max(codes, key=order.index)
+
+
+def combine(
+    parts: Sequence[Candidate], reference: date, preferred_districts: Sequence[str] = ()
+) -> Candidate:
+    """One candidate standing for a combination: summed area, worst case of everything else.
+
+    The id is the smallest part id; parts must share a site.
+
+    >>> a = Candidate(7, 1, "14713", 4.0, "sofort", None, "keine", True, True, 2.0, ("logistik",))
+    >>> b = Candidate(8, 1, "14713", 2.5, "kurzfristig", None, "gering", False, True, 3.5,
+    ...               ("logistik", "dienstleistung"))
+    >>> ab = combine([a, b], date(2026, 1, 15))
+    >>> (ab.net_area_ha, ab.available_from, ab.restriction_level, ab.rail_siding, ab.parts)
+    (6.5, datetime.date(2028, 1, 15), 'gering', False, 2)
+    >>> (ab.distance_junction_km, ab.user_groups)
+    (3.5, ('logistik',))
+    """
+    if not parts:
+        raise ValueError("a combination needs at least one parcel")
+    if len({p.site_id for p in parts}) != 1:
+        raise ValueError("the parcels of a combination must belong to one site")
+    dates = [available_on(p, reference) for p in parts]
+    open_ended = [p.availability for p, d in zip(parts, dates, strict=True) if d is None]
+    known = [d for d in dates if d is not None]
+    outside = [p for p in parts if p.district_ags not in preferred_districts]
+    place = min(outside or parts, key=lambda p: p.id)
+    distances = [p.distance_junction_km for p in parts]
+    known_km = [d for d in distances if d is not None]
+    groups = set(parts[0].user_groups).intersection(*(p.user_groups for p in parts[1:]))
+    return Candidate(
+        id=min(p.id for p in parts),
+        site_id=parts[0].site_id,
+        district_ags=place.district_ags,
+        district_name=place.district_name,
+        net_area_ha=sum(p.net_area_ha for p in parts),
+        availability=_worst(open_ended or [p.availability for p in parts],
+                            vocab.AVAILABILITY.codes),
+        available_from=None if open_ended else max(known),
+        restriction_level=_worst((p.restriction_level for p in parts),
+                                 vocab.RESTRICTION_LEVEL.codes),
+        rail_siding=all(p.rail_siding for p in parts),
+        operation_24h=all(p.operation_24h for p in parts),
+        distance_junction_km=max(known_km) if len(known_km) == len(parts) else None,
+        user_groups=tuple(sorted(groups)),
+        parts=len(parts),
+    )

@@ -1,0 +1,204 @@
+"""What a client may send to create or change a parcel (API field names, validated codes).
+
+The database re-checks everything (vocabularies, net ≤ gross, geometry); validating here as
+well gives the client every problem at once, with field names it knows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.domain import vocab
+from app.domain.disclosure import DISCLOSABLE_FIELDS
+
+EARLIEST_DATE = date(1990, 1, 1)
+
+#: Marketing states a plain update may set; the others have their own action.
+EDITABLE_MARKETING_STATUS: tuple[str, ...] = ("verfuegbar", "reserviert")
+
+
+class PolygonGeometry(BaseModel):
+    """A GeoJSON Polygon or MultiPolygon (coordinates in the CRS named by ``crs``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["Polygon", "MultiPolygon"] = Field(
+        description="Only areas: Polygon or MultiPolygon")
+    coordinates: list[Any] = Field(min_length=1)
+
+
+def _codes(field: str, value: Any, vocabulary: vocab.Vocabulary) -> Any:
+    vocab.check_codes(field, value, vocabulary)
+    return value
+
+
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class ParcelFields(BaseModel):
+    """Attributes shared by create and update (all optional here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(None, max_length=100)
+    name: str | None = Field(None, max_length=200)
+    site_id: int | None = Field(None, ge=1)
+    geometry: PolygonGeometry | None = None
+    net_area_ha: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Net area in ha; omit to derive it (unerschlossen: 75 % of gross)")
+    category: str | None = None
+    availability: str | None = None
+    available_from: date | None = None
+    restriction_level: str | None = None
+    restriction_causes: list[str] | None = None
+    user_groups: list[str] | None = Field(None, min_length=1)
+    planning_status: str | None = None
+    zoning: str | None = None
+    servicing: str | None = None
+    marketing_status: str | None = None
+    price_eur_m2: NonNegative | None = None
+    owner_type: str | None = None
+    owner_name: str | None = Field(None, max_length=200)
+    rail_siding: bool | None = None
+    operation_24h: bool | None = None
+    max_building_height_m: Annotated[float, Field(gt=0, le=500)] | None = None
+    broadband_mbps: Annotated[int, Field(ge=0)] | None = None
+    grid_capacity_mw: NonNegative | None = None
+    contact_name: str | None = Field(None, max_length=200)
+    contact_email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    contact_phone: str | None = Field(None, max_length=50)
+    public_fields: list[str] | None = None
+    internal_notes: str | None = Field(None, max_length=5000)
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, v: Any) -> Any:
+        return _codes("category", v, vocab.CATEGORY)
+
+    @field_validator("availability")
+    @classmethod
+    def _availability(cls, v: Any) -> Any:
+        return _codes("availability", v, vocab.AVAILABILITY)
+
+    @field_validator("restriction_level")
+    @classmethod
+    def _restriction_level(cls, v: Any) -> Any:
+        return _codes("restriction_level", v, vocab.RESTRICTION_LEVEL)
+
+    @field_validator("restriction_causes")
+    @classmethod
+    def _causes(cls, v: Any) -> Any:
+        return _codes("restriction_causes", v, vocab.RESTRICTION_CAUSE)
+
+    @field_validator("user_groups")
+    @classmethod
+    def _user_groups(cls, v: Any) -> Any:
+        return _codes("user_groups", v, vocab.USER_GROUP)
+
+    @field_validator("planning_status")
+    @classmethod
+    def _planning(cls, v: Any) -> Any:
+        return _codes("planning_status", v, vocab.PLANNING_STATUS)
+
+    @field_validator("zoning")
+    @classmethod
+    def _zoning(cls, v: Any) -> Any:
+        return _codes("zoning", v, vocab.ZONING)
+
+    @field_validator("servicing")
+    @classmethod
+    def _servicing(cls, v: Any) -> Any:
+        return _codes("servicing", v, vocab.SERVICING)
+
+    @field_validator("owner_type")
+    @classmethod
+    def _owner(cls, v: Any) -> Any:
+        return _codes("owner_type", v, vocab.OWNER_TYPE)
+
+    @field_validator("marketing_status")
+    @classmethod
+    def _marketing(cls, v: Any) -> Any:
+        if v is not None and v not in EDITABLE_MARKETING_STATUS:
+            raise ValueError(
+                f"marketing_status {v!r} cannot be set directly: use the withdraw or sell "
+                f"action; allowed here: {', '.join(EDITABLE_MARKETING_STATUS)}")
+        return v
+
+    @field_validator("public_fields")
+    @classmethod
+    def _public_fields(cls, v: Any) -> Any:
+        if v is not None:
+            unknown = [f for f in v if f not in DISCLOSABLE_FIELDS]
+            if unknown:
+                raise ValueError(f"cannot release {', '.join(unknown)}; releasable: "
+                                 f"{', '.join(DISCLOSABLE_FIELDS)}")
+        return v
+
+    @field_validator("available_from")
+    @classmethod
+    def _plausible_date(cls, v: date | None) -> date | None:
+        if v is not None and not EARLIEST_DATE <= v <= date(2100, 12, 31):
+            raise ValueError("available_from must lie between 1990 and 2100")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParcelFields:
+        if self.restriction_level == "keine" and self.restriction_causes:
+            raise ValueError("restriction_causes must be empty when restriction_level is 'keine'")
+        if (self.availability == "sofort" and self.available_from is not None
+                and self.available_from > date.today()):
+            raise ValueError("available_from lies in the future but availability is 'sofort'")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """Fields the client sent (explicit nulls included), by API name."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ParcelCreate(ParcelFields):
+    """A new parcel: site, geometry, category, user groups and servicing are required."""
+
+    site_id: int = Field(ge=1)
+    geometry: PolygonGeometry
+    category: str
+    user_groups: list[str] = Field(min_length=1)
+    servicing: str
+
+
+class ParcelPatch(ParcelFields):
+    """Changes to a parcel (JSON merge patch: only the fields sent change; null clears)."""
+
+
+class SaleInput(BaseModel):
+    """The sale of a parcel: recorded as a land sale and the parcel marked ``verkauft``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sale_date: date
+    buyer_user_group: str
+    buyer_origin: str | None = None
+    price_eur_m2: NonNegative | None = None
+    area_ha: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Sold area in ha (default: the parcel's net area)")
+
+    @field_validator("sale_date")
+    @classmethod
+    def _not_future(cls, v: date) -> date:
+        if v > date.today():
+            raise ValueError("sale_date lies in the future")
+        if v < EARLIEST_DATE:
+            raise ValueError("sale_date lies before 1990")
+        return v
+
+    @field_validator("buyer_user_group")
+    @classmethod
+    def _group(cls, v: Any) -> Any:
+        return _codes("buyer_user_group", v, vocab.USER_GROUP)
+
+    @field_validator("buyer_origin")
+    @classmethod
+    def _origin(cls, v: Any) -> Any:
+        return _codes("buyer_origin", v, vocab.BUYER_ORIGIN)

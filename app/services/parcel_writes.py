@@ -1,0 +1,170 @@
+"""Writing parcels: create, update (optimistic locking), withdraw, verify, sell.
+
+Every function runs inside the caller's transaction (see ``write_transaction``), checks the
+caller's district scope before and after a geometry change, and leaves derivations (district,
+municipality, areas, distances) and the history to the database's triggers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from app.domain.errors import InvalidInput, NotFound, PreconditionFailed
+from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
+from app.domain.roles import Principal, ensure_can_write_district
+from app.services.geometry_input import prepare_polygon
+
+#: API field name → database column, where they differ.
+_COLUMN = {"net_area_ha": "net_area_ha_given", "geometry": "geom_25832"}
+
+
+@dataclass
+class WriteResult:
+    """The written parcel's id and version, and notes for the client (e.g. a repair)."""
+
+    parcel_id: int
+    version: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _current(conn: Connection, parcel_id: int) -> Any:
+    row = conn.execute(text(
+        "SELECT id, district_ags, version, marketing_status, net_area_ha, site_id "
+        "FROM parcels WHERE id = :id FOR UPDATE"), {"id": parcel_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"parcel {parcel_id} does not exist")
+    return row
+
+
+def _check_site(conn: Connection, site_id: int) -> None:
+    row = conn.execute(text("SELECT withdrawn_at FROM sites WHERE id = :id"),
+                       {"id": site_id}).one_or_none()
+    if row is None:
+        raise InvalidInput.for_field("site_id", f"site {site_id} does not exist", "unknown_site")
+    if row.withdrawn_at is not None:
+        raise InvalidInput.for_field("site_id", f"site {site_id} is withdrawn", "withdrawn_site")
+
+
+def _assignments(changes: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    sets: list[str] = []
+    params: dict[str, Any] = {}
+    for name, value in changes.items():
+        column = _COLUMN.get(name, name)
+        if name == "geometry":
+            sets.append("geom_25832 = ST_GeomFromEWKT(:geometry)")
+        else:
+            sets.append(f"{column} = :{name}")
+        params[name] = value
+    return sets, params
+
+
+def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields, srid: int,
+                     repair: bool) -> tuple[dict[str, Any], list[str]]:
+    changes = data.changes()
+    notes: list[str] = []
+    if "site_id" in changes:
+        _check_site(conn, changes["site_id"])
+    if data.geometry is not None:
+        prepared = prepare_polygon(conn, data.geometry.model_dump(), srid, repair=repair)
+        ensure_can_write_district(principal, prepared.district_ags)
+        changes["geometry"] = prepared.ewkt
+        net = changes.get("net_area_ha")
+        if net is not None and net > prepared.area_ha:
+            raise InvalidInput.for_field(
+                "net_area_ha", f"net area {net:.4f} ha exceeds the gross area "
+                f"{prepared.area_ha:.4f} ha of the geometry", "not_above_gross")
+        if prepared.repair:
+            notes.append(prepared.repair)
+    elif "geometry" in changes:
+        raise InvalidInput.for_field("geometry", "geometry cannot be removed", "required")
+    return changes, notes
+
+
+def create_parcel(conn: Connection, principal: Principal, data: ParcelCreate, *, srid: int,
+                  repair: bool) -> WriteResult:
+    """Insert a parcel; the editor must be allowed to write in the district it lies in."""
+    changes, notes = _prepare_changes(conn, principal, data, srid, repair)
+    columns = [_COLUMN.get(n, n) for n in changes]
+    _, params = _assignments(changes)
+    values = ["ST_GeomFromEWKT(:geometry)" if n == "geometry" else f":{n}" for n in changes]
+    # Whoever enters a parcel has just checked it.
+    columns.append("last_verified_at")
+    values.append("now()")
+    row = conn.execute(text(
+        f"INSERT INTO parcels ({', '.join(columns)}) VALUES ({', '.join(values)}) "
+        "RETURNING id, version"), params).one()
+    return WriteResult(row.id, row.version, notes)
+
+
+def update_parcel(conn: Connection, principal: Principal, parcel_id: int, data: ParcelFields,
+                  *, expected_version: int | None, srid: int, repair: bool) -> WriteResult:
+    """Apply a merge patch if the parcel is still at ``expected_version`` (else 412).
+
+    ``expected_version=None`` (``If-Match: *``) applies it to whatever version is current.
+    """
+    current = _current(conn, parcel_id)
+    ensure_can_write_district(principal, current.district_ags)
+    if expected_version is not None and current.version != expected_version:
+        raise PreconditionFailed(
+            f"parcel {parcel_id} is at version {current.version}, not {expected_version}: "
+            "reload it and apply your change again")
+    changes, notes = _prepare_changes(conn, principal, data, srid, repair)
+    if not changes:
+        return WriteResult(parcel_id, current.version, notes)
+    sets, params = _assignments(changes)
+    row = conn.execute(text(
+        f"UPDATE parcels SET {', '.join(sets)} WHERE id = :parcel_id RETURNING version"),
+        {**params, "parcel_id": parcel_id}).one()
+    return WriteResult(parcel_id, row.version, notes)
+
+
+def _set_status(conn: Connection, principal: Principal, parcel_id: int, sets: str,
+                expected_version: int | None) -> tuple[Any, int]:
+    current = _current(conn, parcel_id)
+    ensure_can_write_district(principal, current.district_ags)
+    if expected_version is not None and current.version != expected_version:
+        raise PreconditionFailed(
+            f"parcel {parcel_id} is at version {current.version}, not {expected_version}")
+    version = conn.execute(text(f"UPDATE parcels SET {sets} WHERE id = :id RETURNING version"),
+                           {"id": parcel_id}).scalar_one()
+    return current, version
+
+
+def withdraw_parcel(conn: Connection, principal: Principal, parcel_id: int,
+                    expected_version: int | None = None) -> WriteResult:
+    """Take a parcel off the market (``zurueckgezogen``); nothing is deleted."""
+    _, version = _set_status(conn, principal, parcel_id,
+                             "marketing_status = 'zurueckgezogen'", expected_version)
+    return WriteResult(parcel_id, version)
+
+
+def verify_parcel(conn: Connection, principal: Principal, parcel_id: int,
+                  expected_version: int | None = None) -> WriteResult:
+    """Confirm the parcel's data as current (sets ``last_verified_at`` to now)."""
+    _, version = _set_status(conn, principal, parcel_id, "last_verified_at = now()",
+                             expected_version)
+    return WriteResult(parcel_id, version)
+
+
+def sell_parcel(conn: Connection, principal: Principal, parcel_id: int, sale: SaleInput,
+                expected_version: int | None = None) -> tuple[WriteResult, int]:
+    """Mark the parcel ``verkauft`` and record the land sale; returns the sale's id too."""
+    current = _current(conn, parcel_id)
+    if current.marketing_status in ("verkauft", "zurueckgezogen"):
+        raise InvalidInput.for_field(
+            "marketing_status", f"parcel {parcel_id} is {current.marketing_status}", "not_for_sale")
+    current, version = _set_status(conn, principal, parcel_id, "marketing_status = 'verkauft'",
+                                   expected_version)
+    sale_id = conn.execute(text(
+        "INSERT INTO land_sales (sale_date, district_ags, municipality_ags, parcel_id, site_id, "
+        "area_ha, price_eur_m2, buyer_user_group, buyer_origin, geom_25832) "
+        "SELECT :sale_date, district_ags, municipality_ags, id, site_id, "
+        "coalesce(:area_ha, net_area_ha), :price, :group, :origin, ST_PointOnSurface(geom_25832) "
+        "FROM parcels WHERE id = :id RETURNING id"),
+        {"sale_date": sale.sale_date, "area_ha": sale.area_ha, "price": sale.price_eur_m2,
+         "group": sale.buyer_user_group, "origin": sale.buyer_origin, "id": parcel_id},
+    ).scalar_one()
+    return WriteResult(parcel_id, version), sale_id
