@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from app.api.auth import InternalReaderDep
 from app.api.deps import ReadConnDep, SettingsDep
-from app.api.parcel_params import ListParam, split_list
+from app.api.parcel_params import DistrictsParam, split_list
 from app.api.parcels import ParcelId
 from app.api.responses import PROBLEM_RESPONSES
 from app.db.queries.freshness import overdue_by_district
@@ -48,7 +48,7 @@ def get_freshness(
     conn: ReadConnDep, principal: InternalReaderDep, settings: SettingsDep,
     older_than_days: Annotated[int | None, Query(
         ge=1, le=3650, description="Overdue after this many days (default: configured)")] = None,
-    district: ListParam = None,
+    district: DistrictsParam = None,
 ) -> dict[str, Any]:
     """Active parcels not verified for longer than the period (default about 6 months)."""
     days = older_than_days or settings.freshness_days

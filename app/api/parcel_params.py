@@ -20,7 +20,8 @@ from app.domain.filters import SORTABLE_FIELDS, BBox, ParcelFilter, SortSpec
 
 from .deps import SettingsDep
 
-ListParam = Annotated[list[str] | None, Query()]
+DistrictsParam = Annotated[list[str] | None, Query(
+    description="District AGS (5 digits), repeated or comma-separated")]
 
 
 def split_list(values: list[str] | None) -> tuple[str, ...]:

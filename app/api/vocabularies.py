@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from app.domain.errors import NotFound
@@ -49,7 +51,9 @@ def list_vocabularies() -> dict[str, VocabularyOut]:
         404: {"description": "Unknown vocabulary", "content": {"application/problem+json": {}}}
     },
 )
-def get_vocabulary(name: str) -> VocabularyOut:
+def get_vocabulary(
+    name: Annotated[str, Path(description="Vocabulary name, e.g. availability")],
+) -> VocabularyOut:
     """One vocabulary by name (e.g. ``availability``)."""
     if name not in VOCABULARIES:
         raise NotFound(f"unknown vocabulary {name!r}; known: {', '.join(VOCABULARIES)}")

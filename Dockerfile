@@ -1,0 +1,32 @@
+# GEFIS-MD application image (used by the "app" and "scheduler" services of
+# docker-compose.yml). GDAL/GEOS/PROJ come with the binary wheels of pyogrio,
+# rasterio, shapely and pyproj, so no system GIS packages are needed.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first, read from pyproject.toml, so this layer is cached until
+# the dependency list changes.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The project itself (editable, so app code finds migrations/, geodata/ and
+# scripts/ next to it in /app).
+COPY . .
+RUN pip install --no-deps -e . \
+    && useradd --system --uid 10001 --user-group --create-home --home-dir /home/gefis gefis \
+    && mkdir -p /app/reports \
+    && chown gefis:gefis /app/reports
+
+USER gefis
+EXPOSE 8000
+
+CMD ["sh", "-c", "python -m app.cli migrate && python -m app.cli load-demo --if-empty && exec uvicorn app.main:app --host 0.0.0.0 --port 8000"]
