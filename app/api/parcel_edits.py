@@ -50,8 +50,9 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of th
 
 def _parcel_response(conn: Connection, result: WriteResult, status: int,
                      request: Request) -> Response:
+    any_parcel = ParcelFilter(ids=(result.parcel_id,), marketing_status=(), active_sites_only=False)
     page = fetch_parcel_page(
-        conn, ParcelFilter(ids=(result.parcel_id,), marketing_status=()), SortSpec(), limit=1,
+        conn, any_parcel, SortSpec(), limit=1,
         cursor=None, can_read_internal=True, reference=date.today(), srid=4326,
         as_feature=False,
     )

@@ -80,7 +80,7 @@ def get_parcel(
     """One parcel with an ``ETag`` for optimistic locking (send it back as ``If-Match``)."""
     # Any marketing status: a direct link to a sold parcel still resolves (for the roles
     # that may see it).
-    f = ParcelFilter(ids=(parcel_id,), marketing_status=())
+    f = ParcelFilter(ids=(parcel_id,), marketing_status=(), active_sites_only=False)
     result = fetch_parcel_page(
         conn, f, SortSpec(), limit=1, cursor=None,
         can_read_internal=principal.can_read_internal, reference=date.today(),

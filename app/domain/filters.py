@@ -86,6 +86,8 @@ class ParcelFilter(BaseModel):
     max_price_eur_m2: Annotated[float, Field(ge=0)] | None = None
     text: str | None = Field(None, min_length=1, max_length=200)
     bbox: BBox | None = None
+    active_sites_only: bool = Field(
+        True, description="Leave out parcels of withdrawn sites (the public never sees them)")
 
     @field_validator("district")
     @classmethod

@@ -2,16 +2,18 @@
 
 Hard conditions and scored criteria
 -----------------------------------
-Hard conditions decide whether a parcel is a candidate at all; the service applies them in
-SQL (via :class:`~app.domain.filters.ParcelFilter`) and they are reported with weight 0:
+Hard conditions decide whether a parcel is offered at all. The first three are applied in
+SQL (via :class:`~app.domain.filters.ParcelFilter`, plus: the site is not withdrawn) and
+reported with weight 0; a candidate failing one scores 0 here:
 
 - marketing status ``verfuegbar`` (reserved or sold land is not offered);
 - suitable for the requested user group (``user_group``);
 - restriction level within the tolerance (``restriction``); ``unbekannt`` is never within
   a tolerance, because nobody has checked it;
-- for a single parcel (not a combination): net area at least the minimum. A parcel that is
-  too small cannot host the investor, however well it scores otherwise; such parcels are
-  only offered as part of a combination of adjacent parcels.
+- for a single parcel (not a combination), applied by the service: net area at least the
+  minimum. A parcel that is too small cannot host the investor however well it scores
+  otherwise (a weighted sum alone would rank a small, well-connected parcel above a large
+  enough one); such parcels are offered only as parts of a combination of adjacent parcels.
 
 Scored criteria, each met or missed, with these weights (only the criteria the request
 asks for count; the area criterion always counts):
@@ -48,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from app.domain import vocab
 from app.domain.availability import latest_available_date
+from app.domain.parcel_combination import reaches
 
 #: Weight of each scored criterion (they sum to 100 when all are asked for).
 WEIGHTS: dict[str, int] = {
@@ -212,10 +215,10 @@ def _net_area(request: MatchRequest, c: Candidate) -> Criterion:
     word = "Nettofläche zusammen" if c.parts > 1 else "Nettofläche"
     area, low, high = c.net_area_ha, request.net_area_min_ha, request.net_area_max_ha
     has = f"{word} {de_number(area)} ha"
-    if area < low:
+    if not reaches(area, low):
         return Criterion("net_area", False, WEIGHTS["net_area"],
                          f"{has} – weniger als der Bedarf von mindestens {de_number(low)} ha")
-    if high is not None and area > high:
+    if high is not None and not reaches(high, area):
         return Criterion("net_area", False, WEIGHTS["net_area"],
                          f"{has} – mehr als die gewünschten höchstens {de_number(high)} ha")
     if high is None:

@@ -12,10 +12,20 @@ from collections.abc import Iterable, Mapping
 #: Groups up to this size are searched exhaustively (2**12 − 1 = 4095 subsets).
 EXHAUSTIVE_MAX_PARCELS = 12
 
-#: Tolerance when comparing areas in ha (float sums).
-_EPS = 1e-9
+#: Areas (ha) closer than this count as equal: 0.01 m², far below survey precision, but
+#: above the rounding of ``ST_Area`` on UTM coordinates and of summing floats.
+AREA_TOLERANCE_HA = 1e-6
 
 Edges = Iterable[tuple[int, int]]
+
+
+def reaches(area_ha: float, need_ha: float) -> bool:
+    """Whether ``area_ha`` meets ``need_ha`` (within :data:`AREA_TOLERANCE_HA`).
+
+    >>> reaches(5.9999999999, 6.0), reaches(5.99, 6.0)
+    (True, False)
+    """
+    return area_ha >= need_ha - AREA_TOLERANCE_HA
 
 
 def _neighbours(ids: Iterable[int], edges: Edges) -> dict[int, set[int]]:
@@ -66,9 +76,9 @@ def _better(candidate: tuple[float, int, tuple[int, ...]],
     """Less surplus (ha), then fewer parcels, then smaller ids."""
     if best is None:
         return True
-    if candidate[0] < best[0] - _EPS:
+    if candidate[0] < best[0] - AREA_TOLERANCE_HA:
         return True
-    if candidate[0] > best[0] + _EPS:
+    if candidate[0] > best[0] + AREA_TOLERANCE_HA:
         return False
     return candidate[1:] < best[1:]
 
@@ -80,9 +90,9 @@ def _exhaustive(areas: Mapping[int, float], graph: Mapping[int, set[int]],
     for mask in range(1, 1 << len(ids)):
         chosen = [ids[i] for i in range(len(ids)) if mask >> i & 1]
         total = sum(areas[i] for i in chosen)
-        if total < min_area_ha - _EPS:
+        if not reaches(total, min_area_ha):
             continue
-        key = (total - min_area_ha, len(chosen), tuple(chosen))
+        key = (max(total - min_area_ha, 0.0), len(chosen), tuple(chosen))
         if _better(key, best) and _connected(set(chosen), graph):
             best = key
     return best[2] if best else None
@@ -92,11 +102,11 @@ def _greedy(areas: Mapping[int, float], graph: Mapping[int, set[int]],
             min_area_ha: float) -> tuple[int, ...] | None:
     chosen = {min(areas, key=lambda i: (-areas[i], i))}
     total = areas[next(iter(chosen))]
-    while total < min_area_ha - _EPS:
+    while not reaches(total, min_area_ha):
         frontier = set().union(*(graph[i] for i in chosen)) - chosen
         if not frontier:
             return None
-        enough = [i for i in frontier if total + areas[i] >= min_area_ha - _EPS]
+        enough = [i for i in frontier if reaches(total + areas[i], min_area_ha)]
         nxt = (min(enough, key=lambda i: (areas[i], i)) if enough
                else min(frontier, key=lambda i: (-areas[i], i)))
         chosen.add(nxt)
@@ -104,7 +114,7 @@ def _greedy(areas: Mapping[int, float], graph: Mapping[int, set[int]],
     # Drop parts that are no longer needed (largest first), keeping the rest connected.
     for part in sorted(chosen, key=lambda i: (-areas[i], i)):
         rest = chosen - {part}
-        if rest and total - areas[part] >= min_area_ha - _EPS and _connected(rest, graph):
+        if rest and reaches(total - areas[part], min_area_ha) and _connected(rest, graph):
             chosen, total = rest, total - areas[part]
     return tuple(sorted(chosen))
 

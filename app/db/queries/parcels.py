@@ -133,6 +133,8 @@ def where_clauses(f: ParcelFilter, reference: date) -> list[ColumnElement[bool]]
             p.name.ilike(pattern), sites.c.name.ilike(pattern),
             sites.c.marketing_name.ilike(pattern), p.external_id.ilike(pattern),
         ))
+    if f.active_sites_only:
+        clauses.append(sites.c.withdrawn_at.is_(None))
     if f.bbox:
         b = f.bbox
         clauses.append(func.ST_Intersects(
