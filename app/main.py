@@ -9,9 +9,13 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.api import health, parcel_edits, parcel_history, parcels, vocabularies
+from app.api.districts import router as districts_router
+from app.api.enquiries import router as enquiries_router
+from app.api.land_sales import router as land_sales_router
 from app.api.limits import BodySizeLimit
 from app.api.matches import router as matches_router
 from app.api.problems import register_problem_handlers
+from app.api.sites import router as sites_router
 from app.db.session import build_engine
 from app.settings import Settings, get_settings
 
@@ -50,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(parcels.router)
     app.include_router(parcel_edits.router)
     app.include_router(parcel_history.router)
+    app.include_router(districts_router)
+    app.include_router(sites_router)
+    app.include_router(land_sales_router)
+    app.include_router(enquiries_router)
     app.include_router(matches_router)
     return app
 

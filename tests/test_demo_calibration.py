@@ -144,7 +144,7 @@ def test_sales_are_mostly_small_and_large_ones_logistics_near_a9_a14(conn: Conne
 
 def test_sales_after_base_date_exist_for_take_up(conn: Connection) -> None:
     years = conn.execute(text(
-        "SELECT array_agg(DISTINCT extract(year FROM sale_date)::int ORDER BY 1) FROM land_sales "
+        "SELECT array_agg(DISTINCT extract(year FROM sale_date)::int ORDER BY extract(year FROM sale_date)::int) FROM land_sales "
         "WHERE is_synthetic AND sale_date > '2020-12-31'")).scalar_one()
     assert years == [2021, 2022, 2023, 2024, 2025]
 

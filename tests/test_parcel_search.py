@@ -34,7 +34,8 @@ def rows(engine: Engine, demo_loaded: dict[str, int]) -> list[Row]:
             "p.net_area_ha, p.category, p.planning_status, p.zoning, p.servicing, "
             "p.marketing_status, p.rail_siding, p.operation_24h, p.distance_junction_km, "
             "p.distance_airport_km, p.price_eur_m2, p.name, s.name AS site_name, "
-            "s.marketing_name, p.external_id, ST_XMin(ST_Transform(p.geom_25832, 4326)) AS lon_min, "
+            "s.marketing_name, p.external_id, s.withdrawn_at IS NOT NULL AS site_withdrawn, "
+            "ST_XMin(ST_Transform(p.geom_25832, 4326)) AS lon_min, "
             "ST_XMax(ST_Transform(p.geom_25832, 4326)) AS lon_max, "
             "ST_YMin(ST_Transform(p.geom_25832, 4326)) AS lat_min, "
             "ST_YMax(ST_Transform(p.geom_25832, 4326)) AS lat_max "
@@ -43,7 +44,10 @@ def rows(engine: Engine, demo_loaded: dict[str, int]) -> list[Row]:
 
 
 def _all_ids(base: str, params: dict[str, Any], headers: dict[str, str]) -> list[int]:
-    """Follow ``next`` links to the end; return ids in the order served."""
+    """Follow ``next`` links to the end; return ids in the order served.
+
+    Fails (instead of looping) as soon as a page repeats a parcel already served.
+    """
     ids: list[int] = []
     url: str | None = base + "/api/v1/parcels"
     query: dict[str, Any] | None = {**params, "limit": 97}
@@ -51,7 +55,9 @@ def _all_ids(base: str, params: dict[str, Any], headers: dict[str, str]) -> list
         response = httpx.get(url, params=query, headers=headers, timeout=30)
         assert response.status_code == 200, response.text
         body = response.json()
-        ids += [item["id"] for item in body["items"]]
+        page = [item["id"] for item in body["items"]]
+        assert not set(page) & set(ids), "a page repeats parcels: paging would not end"
+        ids += page
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
         query = None
     return ids
@@ -64,8 +70,13 @@ def _available_by(r: Row, by: date) -> bool:
     return latest is not None and latest <= by
 
 
+def _active(r: Row) -> bool:
+    """Parcels of withdrawn sites are left out unless asked for."""
+    return not r["site_withdrawn"]
+
+
 def _marketed(r: Row) -> bool:
-    return bool(r["marketing_status"] == "verfuegbar")
+    return bool(r["marketing_status"] == "verfuegbar") and _active(r)
 
 
 # (query parameters, the same selection written independently as a Python predicate)
@@ -90,7 +101,7 @@ CASES: list[tuple[dict[str, Any], Predicate]] = [
      lambda r: _marketed(r) and r["planning_status"] == "bplan_rechtskraeftig"),
     ({"zoning": "GI"}, lambda r: _marketed(r) and r["zoning"] == "GI"),
     ({"servicing": "erschlossen"}, lambda r: _marketed(r) and r["servicing"] == "erschlossen"),
-    ({"marketing_status": "verfuegbar,reserviert,verkauft,zurueckgezogen"}, lambda r: True),
+    ({"marketing_status": "verfuegbar,reserviert,verkauft,zurueckgezogen"}, _active),
     ({"rail_siding": "true"}, lambda r: _marketed(r) and r["rail_siding"]),
     ({"operation_24h": "false"}, lambda r: _marketed(r) and not r["operation_24h"]),
     ({"max_junction_km": 5}, lambda r: _marketed(r) and r["distance_junction_km"] is not None
@@ -131,9 +142,9 @@ def test_filter_matches_independent_selection(service_url: str, api_keys: dict[s
 
 def test_bbox_in_25832_selects_the_same_as_in_lon_lat(service_url: str, api_keys: dict[str, str]) -> None:
     to_utm = Transformer.from_crs(4326, 25832, always_xy=True)
-    # A small lon/lat box and its UTM bounding box: every parcel in the first is in the second.
-    minx, miny = to_utm.transform(12.2, 51.25)
-    maxx, maxy = to_utm.transform(12.5, 51.45)
+    # A lon/lat box and the UTM box around it (densified edges: at 12° E the box is rotated
+    # in zone 32): every parcel in the first is in the second.
+    minx, miny, maxx, maxy = to_utm.transform_bounds(12.2, 51.25, 12.5, 51.45, densify_pts=21)
     headers = {"Authorization": f"Bearer {api_keys['analyst']}"}
     lonlat = set(_all_ids(service_url, {"bbox": "12.2,51.25,12.5,51.45"}, headers))
     utm = set(_all_ids(service_url, {"bbox": f"{minx},{miny},{maxx},{maxy}", "bbox-crs": "EPSG:25832"},
@@ -147,7 +158,7 @@ def test_cursor_paging_covers_everything_once_in_order(service_url: str, api_key
     headers = {"Authorization": f"Bearer {api_keys['analyst']}"}
     params = {"sort": sort, "marketing_status": "verfuegbar,reserviert,verkauft,zurueckgezogen"}
     served = _all_ids(service_url, params, headers)
-    assert len(served) == len(set(served)) == len(rows)
+    assert len(served) == len(set(served)) == len([r for r in rows if _active(r)])
     field = sort.lstrip("-")
     by_id = {r["id"]: r for r in rows}
     values = [by_id[i][field] for i in served]
@@ -196,7 +207,8 @@ def test_public_sees_only_marketed_parcels_and_released_fields(service_url: str,
                                                                rows: list[Row], engine: Engine) -> None:
     everything = {"marketing_status": "verfuegbar,reserviert,verkauft,zurueckgezogen"}
     public = _all_ids(service_url, everything, {})
-    assert set(public) == {r["id"] for r in rows if r["marketing_status"] in ("verfuegbar", "reserviert")}
+    assert set(public) == {r["id"] for r in rows
+                           if r["marketing_status"] in ("verfuegbar", "reserviert") and _active(r)}
     page = httpx.get(service_url + "/api/v1/parcels", params={"limit": 1000}).json()["items"]
     with engine.connect() as conn:
         released = dict(conn.execute(text("SELECT id, public_fields FROM parcels")).tuples().all())

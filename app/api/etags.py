@@ -2,15 +2,18 @@
 
 Every versioned resource (parcels, sites, land sales, enquiries) has a strong ETag made of
 its kind, id and row version. Clients send it back as ``If-Match``; updates without it are
-refused (428), a stale one is refused by the service (412).
+refused (428), a stale one is refused by the service (412). :func:`item_response` sends one
+item (serialised by the database) with its ETag.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 
 from fastapi import Header
+from fastapi.responses import Response
 
 from app.domain.errors import InvalidInput, PreconditionRequired
 
@@ -62,3 +65,20 @@ def expected_version(if_match: str | None, resource: str, item_id: int, *,
     if not match or match.group(1) != resource or int(match.group(2)) != item_id:
         raise InvalidInput.for_field("If-Match", f"not an ETag of {resource} {item_id}", "etag")
     return int(match.group(3))
+
+
+def item_response(document: str, *, etag_value: str, status: int = 200,
+                  location: str | None = None, notes: list[str] | None = None,
+                  media_type: str = "application/json",
+                  headers: dict[str, str] | None = None) -> Response:
+    """One serialised JSON object with its ``ETag`` (and ``Location`` after a create).
+
+    ``notes`` (e.g. a geometry repair) are appended to the object as a ``notes`` member.
+    """
+    body = document
+    if notes:
+        body = body.rstrip()[:-1] + ', "notes": ' + json.dumps(notes, ensure_ascii=False) + "}"
+    out = {"ETag": etag_value, **(headers or {})}
+    if location:
+        out["Location"] = location
+    return Response(content=body, status_code=status, media_type=media_type, headers=out)

@@ -1,4 +1,4 @@
-"""Keyset pages of registry rows serialised by PostGIS (sites, land sales, enquiries).
+"""Keyset pages (and single rows) of registry rows serialised by PostGIS.
 
 Each resource module supplies the ``FROM`` clause, its ``WHERE`` conditions and a SQL
 expression of one row as JSONB; this module adds the keyset condition, the order, the
@@ -111,3 +111,20 @@ def fetch_page(
         next_cursor = Cursor(sort=str(sort), value=value, last_id=last.id)
         rows = rows[:limit]
     return Page(items=[r.doc for r in rows], next_cursor=next_cursor)
+
+
+def fetch_one(
+    conn: Connection,
+    *,
+    document: str,
+    from_sql: str,
+    alias: str,
+    where: list[str],
+    params: dict[str, Any],
+) -> tuple[str, int] | None:
+    """The serialised row matching ``where`` and its ``version`` (for the ETag), or ``None``."""
+    where_sql = " AND ".join(where) or "true"
+    row = conn.execute(text(
+        f"SELECT ({document})::text AS doc, {alias}.version AS version "
+        f"FROM {from_sql} WHERE {where_sql} LIMIT 1"), params).one_or_none()
+    return None if row is None else (row.doc, row.version)

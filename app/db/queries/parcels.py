@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    DateTime,
     Double,
     Select,
     and_,
@@ -152,14 +153,22 @@ def visibility_clause(can_read_internal: bool) -> ColumnElement[bool]:
     )
 
 
+#: Finite stand-ins for NULL in date sort keys. They survive the round trip through the
+#: driver and the JSON cursor (``'infinity'`` would come back as ``date.max`` and break
+#: the keyset comparison).
+_LATEST = {"date": "9999-12-31", "timestamptz": "9999-12-31 00:00:00+00"}
+_EARLIEST = {"date": "0001-01-01", "timestamptz": "0001-01-01 00:00:00+00"}
+
+
 def sort_key(sort: SortSpec) -> ColumnElement[Any]:
     """The sort expression, never NULL (NULLs sort last in either direction)."""
     column = parcels.c[sort.field]
     if sort.field == "id":
         return column
-    if isinstance(column.type, Date) or sort.field in ("last_verified_at", "updated_at"):
-        sentinel = literal("-infinity" if sort.descending else "infinity")
-        return func.coalesce(column, cast(sentinel, column.type))
+    if isinstance(column.type, Date | DateTime):
+        kind = "date" if isinstance(column.type, Date) else "timestamptz"
+        sentinel = (_EARLIEST if sort.descending else _LATEST)[kind]
+        return func.coalesce(column, cast(literal(sentinel), column.type))
     sentinel_value = "-Infinity" if sort.descending else "Infinity"
     return func.coalesce(cast(column, Double), cast(literal(sentinel_value), Double))
 

@@ -1,0 +1,78 @@
+"""Query parameters shared by the registry lists (sites, land sales, enquiries, boundaries).
+
+List parameters may be repeated or comma-separated, as for parcels (see
+:func:`app.api.parcel_params.split_list`); invalid values become a 422 naming the parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+
+from app.api.deps import SettingsDep
+from app.api.etags import PRECONDITION_RESPONSES
+from app.api.parcel_params import split_list
+from app.api.responses import PROBLEM_RESPONSES
+from app.domain import vocab
+from app.domain.errors import InvalidInput
+
+#: OpenAPI description of the answers of a write (create, update, action).
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    **PRECONDITION_RESPONSES,
+    409: {"description": "Conflict with stored data", "content": {"application/problem+json": {}}},
+}
+
+IncludeWithdrawn = Annotated[bool, Query(
+    description="Also list withdrawn entries (analysts and above)")]
+
+
+def ags_list(name: str, values: list[str] | None, digits: int) -> tuple[str, ...]:
+    """AGS codes of one length (5: district, 8: municipality); 422 naming ``name`` else.
+
+    >>> ags_list("district", ["14713,15002"], 5)
+    ('14713', '15002')
+    """
+    codes = split_list(values)
+    pattern = re.compile(rf"^[0-9]{{{digits}}}$")
+    bad = [c for c in codes if not pattern.match(c)]
+    if bad:
+        raise InvalidInput.for_field(
+            name, f"{', '.join(bad)}: an AGS here has {digits} digits", "ags")
+    return codes
+
+
+def code_list(name: str, values: list[str] | None,
+              vocabulary: vocab.Vocabulary) -> tuple[str, ...]:
+    """Vocabulary codes; an unknown code is a 422 naming ``name``."""
+    codes = split_list(values)
+    try:
+        vocab.check_codes(name, codes, vocabulary)
+    except ValueError as exc:
+        raise InvalidInput.for_field(name, str(exc), "vocab") from exc
+    return codes
+
+
+@dataclass(frozen=True)
+class KeysetPaging:
+    """Page size (clamped to the configured maximum) and the cursor token of a list."""
+
+    limit: int
+    cursor: str | None
+
+
+def keyset_paging(
+    settings: SettingsDep,
+    limit: Annotated[int | None, Query(
+        ge=1, description="Page size; larger values are clamped to the maximum")] = None,
+    cursor: Annotated[str | None, Query(description="Opaque token from a 'next' link")] = None,
+) -> KeysetPaging:
+    """Paging parameters; ``limit`` above the maximum is clamped, never an error."""
+    size = min(limit or settings.page_size_default, settings.page_size_max)
+    return KeysetPaging(limit=size, cursor=cursor)
+
+
+KeysetPagingDep = Annotated[KeysetPaging, Depends(keyset_paging)]

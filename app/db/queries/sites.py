@@ -1,0 +1,112 @@
+"""Sites (Standorte) as JSON assembled by PostGIS: filters, keyset pages by id, one site.
+
+A site's document carries its partner municipalities and its active parcels (marketed:
+``verfuegbar``/``reserviert``; count and net area in hectares). The outline is GeoJSON in the
+requested CRS (``null`` when the site has none); ``outline_area_ha`` is its area in hectares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from app.db.queries.documents import document_sql, geometry_params, geometry_sql
+from app.db.queries.freshness import ACTIVE_STATUS
+from app.db.queries.keyset import KeysetSort, Page, fetch_one, fetch_page
+from app.db.queries.paging import Cursor
+
+#: Sort order of site lists (keyset by id).
+SITE_SORT = KeysetSort()
+
+_FROM = """sites s
+    JOIN municipalities m ON m.ags = s.municipality_ags
+    JOIN districts d ON d.ags = s.district_ags
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS n, coalesce(sum(p.net_area_ha), 0) AS ha FROM parcels p
+        WHERE p.site_id = s.id AND p.marketing_status = ANY(:active)
+    ) a ON true"""
+
+_PARTNERS = """coalesce((
+    SELECT jsonb_agg(jsonb_build_object('municipality_ags', sp.municipality_ags,
+                                        'municipality_name', pm.name, 'share_pct', sp.share_pct)
+                     ORDER BY sp.municipality_ags)
+    FROM site_partners sp JOIN municipalities pm ON pm.ags = sp.municipality_ags
+    WHERE sp.site_id = s.id), '[]'::jsonb)"""
+
+_PROPERTIES = f"""jsonb_build_object(
+    'id', s.id, 'external_id', s.external_id, 'name', s.name,
+    'marketing_name', s.marketing_name, 'description', s.description, 'web_url', s.web_url,
+    'municipality_ags', s.municipality_ags, 'municipality_name', m.name,
+    'district_ags', s.district_ags, 'district_name', d.name,
+    'outline_area_ha', round(s.outline_area_ha::numeric, 4), 'partners', {_PARTNERS},
+    'active_parcels', a.n, 'active_net_area_ha', round(a.ha::numeric, 4),
+    'synthetic', s.is_synthetic, 'withdrawn_at', s.withdrawn_at,
+    'created_at', s.created_at, 'updated_at', s.updated_at, 'version', s.version)"""
+
+
+@dataclass(frozen=True)
+class SiteFilter:
+    """Which sites to list; fields combine with AND.
+
+    ``municipality`` matches the site's municipality or any partner municipality; ``text``
+    is searched (case-insensitively) in name, marketing name and external id.
+    """
+
+    ids: tuple[int, ...] = ()
+    district: tuple[str, ...] = ()
+    municipality: tuple[str, ...] = ()
+    text: str | None = None
+    include_withdrawn: bool = False
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(f: SiteFilter) -> tuple[list[str], dict[str, Any]]:
+    where: list[str] = []
+    params: dict[str, Any] = {"active": list(ACTIVE_STATUS)}
+    if f.ids:
+        where.append("s.id = ANY(:ids)")
+        params["ids"] = list(f.ids)
+    if not f.include_withdrawn:
+        where.append("s.withdrawn_at IS NULL")
+    if f.district:
+        where.append("s.district_ags = ANY(:district)")
+        params["district"] = list(f.district)
+    if f.municipality:
+        where.append("(s.municipality_ags = ANY(:municipality) OR EXISTS (SELECT 1 FROM "
+                     "site_partners sp WHERE sp.site_id = s.id "
+                     "AND sp.municipality_ags = ANY(:municipality)))")
+        params["municipality"] = list(f.municipality)
+    if f.text:
+        where.append("(s.name ILIKE :pattern OR s.marketing_name ILIKE :pattern "
+                     "OR s.external_id ILIKE :pattern)")
+        params["pattern"] = _like_pattern(f.text)
+    return where, params
+
+
+def _document(srid: int, as_feature: bool) -> tuple[str, dict[str, int]]:
+    return (document_sql(_PROPERTIES, geometry_sql("s.geom_25832"), id_column="s.id",
+                         as_feature=as_feature), geometry_params(srid))
+
+
+def fetch_site_page(conn: Connection, f: SiteFilter, *, limit: int, cursor: Cursor | None,
+                    srid: int, as_feature: bool) -> Page:
+    """Up to ``limit`` sites after ``cursor``, ordered by id."""
+    where, params = _where(f)
+    document, geo = _document(srid, as_feature)
+    return fetch_page(conn, document=document, from_sql=_FROM, alias="s", where=where,
+                      params={**params, **geo}, sort=SITE_SORT, limit=limit, cursor=cursor)
+
+
+def fetch_site(conn: Connection, site_id: int, *, include_withdrawn: bool, srid: int = 4326,
+               as_feature: bool = False) -> tuple[str, int] | None:
+    """One site as JSON text and its version, or ``None`` (missing, or withdrawn and hidden)."""
+    where, params = _where(SiteFilter(ids=(site_id,), include_withdrawn=include_withdrawn))
+    document, geo = _document(srid, as_feature)
+    return fetch_one(conn, document=document, from_sql=_FROM, alias="s", where=where,
+                     params={**params, **geo})

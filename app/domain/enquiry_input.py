@@ -1,0 +1,110 @@
+"""What a client may send to record or change a settlement enquiry (Ansiedlungsanfrage).
+
+Areas are net hectares. Rules across fields (``needed_by`` not before ``received_on``,
+maximum area not below minimum) are checked by the service on the state after the write
+(:func:`cross_field_problem`), for a create and an update alike, naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.domain import vocab
+from app.domain.parcel_input import EARLIEST_DATE
+
+PositiveHa = Annotated[float, Field(gt=0, le=100_000)]
+
+
+def check_received_on(value: date | None) -> date | None:
+    """An enquiry was received between 1990-01-01 and today."""
+    if value is None:
+        return value
+    if value > date.today():
+        raise ValueError("received_on lies in the future")
+    if value < EARLIEST_DATE:
+        raise ValueError("received_on lies before 1990")
+    return value
+
+
+def cross_field_problem(received_on: date | None, needed_by: date | None,
+                        area_min: float | None, area_max: float | None) -> tuple[str, str] | None:
+    """The first rule across fields that is broken, as ``(field, reason)``, or ``None``.
+
+    >>> cross_field_problem(date(2026, 3, 1), date(2026, 2, 1), 1.0, None)
+    ('needed_by', 'needed_by (2026-02-01) lies before received_on (2026-03-01)')
+    >>> cross_field_problem(date(2026, 3, 1), None, 5.0, 2.0)[0]
+    'required_net_area_ha_max'
+    """
+    if received_on is not None and needed_by is not None and needed_by < received_on:
+        return "needed_by", f"needed_by ({needed_by}) lies before received_on ({received_on})"
+    if area_min is not None and area_max is not None and area_max < area_min:
+        return ("required_net_area_ha_max",
+                f"maximum {area_max} ha lies below the minimum {area_min} ha")
+    return None
+
+
+class EnquiryFields(BaseModel):
+    """Attributes shared by create and update (all optional here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    received_on: date | None = None
+    district_ags: str | None = Field(
+        None, pattern=r"^[0-9]{5}$", description="District asked about; null: the region")
+    required_net_area_ha_min: PositiveHa | None = Field(
+        None, description="Smallest net area needed, ha")
+    required_net_area_ha_max: PositiveHa | None = Field(
+        None, description="Largest net area wanted, ha")
+    user_group: str | None = None
+    needed_by: date | None = Field(None, description="Date by which the land is needed")
+    requirements: dict[str, Any] | None = Field(
+        None, description="Further requirements (e.g. rail_siding, operation_24h); "
+                          "replaced as a whole when sent")
+    outcome: str | None = None
+    outcome_note: str | None = Field(None, max_length=5000)
+
+    @field_validator("received_on")
+    @classmethod
+    def _received(cls, v: date | None) -> date | None:
+        return check_received_on(v)
+
+    @field_validator("user_group")
+    @classmethod
+    def _group(cls, v: Any) -> Any:
+        vocab.check_codes("user_group", v, vocab.USER_GROUP)
+        return v
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome(cls, v: Any) -> Any:
+        vocab.check_codes("outcome", v, vocab.ENQUIRY_OUTCOME)
+        return v
+
+    def changes(self) -> dict[str, Any]:
+        """Fields the client sent (explicit nulls included), by API name."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class EnquiryCreate(EnquiryFields):
+    """A new enquiry: minimum area and user group are required; received today by default."""
+
+    received_on: date = Field(default_factory=date.today)
+    required_net_area_ha_min: PositiveHa = Field(description="Smallest net area needed, ha")
+    user_group: str
+    requirements: dict[str, Any] = Field(default_factory=dict)
+    outcome: str = "offen"
+
+
+class EnquiryPatch(EnquiryFields):
+    """Changes to an enquiry (merge patch: only the fields sent change; null clears)."""
+
+    @field_validator("received_on", "required_net_area_ha_min", "user_group", "outcome",
+                     "requirements")
+    @classmethod
+    def _required(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError("this field cannot be removed")
+        return v

@@ -1,0 +1,107 @@
+"""What a client may send to record or correct a land sale (Grundstücksverkauf).
+
+Where the sale lies is given by ``district_ags``, ``municipality_ags`` or a Point ``geometry``
+(the most precise one given determines the others). Codes are validated against the
+vocabularies; the database re-checks everything.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.domain import vocab
+from app.domain.parcel_input import EARLIEST_DATE, NonNegative
+
+DISTRICT_AGS_PATTERN = r"^[0-9]{5}$"
+MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
+
+#: Fields that together say where a sale lies (sending one replaces the location).
+LOCATION_FIELDS: tuple[str, ...] = ("geometry", "municipality_ags", "district_ags")
+
+PositiveHa = Annotated[float, Field(gt=0, le=100_000)]
+
+
+class PointGeometry(BaseModel):
+    """A GeoJSON Point (x, y in the CRS named by ``crs``; lon, lat by default)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["Point"] = Field(description="Only Point")
+    coordinates: list[float] = Field(min_length=2, max_length=3)
+
+
+def check_sale_date(value: date | None) -> date | None:
+    """A sale date lies between 1990-01-01 and today."""
+    if value is None:
+        return value
+    if value > date.today():
+        raise ValueError("sale_date lies in the future")
+    if value < EARLIEST_DATE:
+        raise ValueError("sale_date lies before 1990")
+    return value
+
+
+class LandSaleFields(BaseModel):
+    """Attributes shared by create and update (all optional here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(None, max_length=100)
+    sale_date: date | None = None
+    district_ags: str | None = Field(None, pattern=DISTRICT_AGS_PATTERN)
+    municipality_ags: str | None = Field(None, pattern=MUNICIPALITY_AGS_PATTERN)
+    geometry: PointGeometry | None = Field(
+        None, description="Location of the sale (Point); district and municipality follow")
+    parcel_id: int | None = Field(None, ge=1, description="The parcel sold, if registered")
+    site_id: int | None = Field(None, ge=1, description="The site of the sale, if registered")
+    area_ha: PositiveHa | None = Field(None, description="Sold area in hectares")
+    price_eur_m2: NonNegative | None = Field(None, description="Price in EUR per m²")
+    buyer_user_group: str | None = None
+    buyer_origin: str | None = None
+
+    @field_validator("sale_date")
+    @classmethod
+    def _sale_date(cls, v: date | None) -> date | None:
+        return check_sale_date(v)
+
+    @field_validator("buyer_user_group")
+    @classmethod
+    def _group(cls, v: Any) -> Any:
+        vocab.check_codes("buyer_user_group", v, vocab.USER_GROUP)
+        return v
+
+    @field_validator("buyer_origin")
+    @classmethod
+    def _origin(cls, v: Any) -> Any:
+        vocab.check_codes("buyer_origin", v, vocab.BUYER_ORIGIN)
+        return v
+
+    def changes(self) -> dict[str, Any]:
+        """Fields the client sent (explicit nulls included), by API name."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class LandSaleCreate(LandSaleFields):
+    """A new land sale: date and area are required, and a location (or a parcel or site
+    to take it from)."""
+
+    sale_date: date
+    area_ha: PositiveHa = Field(description="Sold area in hectares")
+
+
+class LandSalePatch(LandSaleFields):
+    """Changes to a land sale (merge patch: only the fields sent change; null clears).
+
+    ``geometry``, ``municipality_ags`` and ``district_ags`` form the location: sending any
+    of them replaces the location as a whole (fields not sent are derived or cleared).
+    """
+
+    @field_validator("sale_date", "area_ha")
+    @classmethod
+    def _required(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError("this field cannot be removed")
+        return v

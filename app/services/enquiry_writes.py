@@ -1,0 +1,110 @@
+"""Writing settlement enquiries: record, change (optimistic locking), withdraw.
+
+Every function runs inside the caller's transaction. Enquiries have no version trigger: the
+version is bumped here with every real change (and ``updated_at`` set). An enquiry about a
+district is written by editors of that district and admins; a regional one (no district)
+by any editor.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from app.domain.enquiry_input import EnquiryCreate, EnquiryPatch, cross_field_problem
+from app.domain.errors import InvalidInput
+from app.domain.roles import Principal, ensure_can_write, ensure_can_write_district
+from app.services.write_common import (
+    WriteResult,
+    ensure_exists,
+    ensure_version,
+    insert_sql,
+    lock_row,
+    set_clause,
+)
+
+_JSONB = {"requirements": "CAST(:requirements AS jsonb)"}
+_LOCKED_COLUMNS = ("id, version, received_on, district_ags, required_net_area_ha_min, "
+                   "required_net_area_ha_max, user_group, needed_by, requirements, outcome, "
+                   "outcome_note")
+
+
+def _ensure_scope(principal: Principal, district_ags: str | None) -> None:
+    if district_ags is None:
+        ensure_can_write(principal)
+    else:
+        ensure_can_write_district(principal, district_ags)
+
+
+def _check_rules(state: dict[str, Any]) -> None:
+    """422 naming the field when the state after the write breaks a rule across fields."""
+    problem = cross_field_problem(state["received_on"], state["needed_by"],
+                                  state["required_net_area_ha_min"],
+                                  state["required_net_area_ha_max"])
+    if problem is not None:
+        raise InvalidInput.for_field(problem[0], problem[1], "cross_field")
+
+
+def _check_district(conn: Connection, district_ags: str | None) -> None:
+    if district_ags is not None:
+        ensure_exists(conn, "districts", "ags", district_ags, "district_ags", "district")
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    """Bind values; ``requirements`` as JSON text for the jsonb cast."""
+    out = dict(values)
+    if "requirements" in out:
+        out["requirements"] = json.dumps(out["requirements"], ensure_ascii=False)
+    return out
+
+
+def create_enquiry(conn: Connection, principal: Principal, data: EnquiryCreate) -> WriteResult:
+    """Record an enquiry (``created_by``: the caller)."""
+    values = data.model_dump()
+    _check_rules(values)
+    _check_district(conn, values["district_ags"])
+    _ensure_scope(principal, values["district_ags"])
+    values["created_by"] = principal.actor
+    row = conn.execute(text(insert_sql("enquiries", values, _JSONB)), _bound(values)).one()
+    return WriteResult(row.id, row.version)
+
+
+def update_enquiry(conn: Connection, principal: Principal, enquiry_id: int, data: EnquiryPatch,
+                   *, expected_version: int | None) -> WriteResult:
+    """Apply a merge patch if the enquiry is still at ``expected_version`` (else 412).
+
+    The version goes up by one when a value really changes; sending the current values
+    changes nothing.
+    """
+    current = lock_row(conn, "enquiries", _LOCKED_COLUMNS, enquiry_id, "enquiry")
+    _ensure_scope(principal, current.district_ags)
+    ensure_version("enquiry", enquiry_id, current.version, expected_version)
+    old = dict(current._mapping)
+    changes = {k: v for k, v in data.changes().items() if old[k] != v}
+    if not changes:
+        return WriteResult(enquiry_id, current.version)
+    _check_rules({**old, **changes})
+    if "district_ags" in changes:
+        _check_district(conn, changes["district_ags"])
+        _ensure_scope(principal, changes["district_ags"])
+    sets, params = set_clause(changes, _JSONB)
+    version = conn.execute(text(
+        f"UPDATE enquiries SET {sets}, version = version + 1, updated_at = now() "
+        "WHERE id = :enquiry_id RETURNING version"),
+        {**_bound(params), "enquiry_id": enquiry_id}).scalar_one()
+    return WriteResult(enquiry_id, version)
+
+
+def withdraw_enquiry(conn: Connection, principal: Principal, enquiry_id: int,
+                     expected_version: int | None = None) -> WriteResult:
+    """Withdraw an enquiry (``withdrawn_at``; the first time is kept); nothing is deleted."""
+    current = lock_row(conn, "enquiries", "id, version, district_ags", enquiry_id, "enquiry")
+    _ensure_scope(principal, current.district_ags)
+    ensure_version("enquiry", enquiry_id, current.version, expected_version)
+    version = conn.execute(text(
+        "UPDATE enquiries SET withdrawn_at = now(), version = version + 1, updated_at = now() "
+        "WHERE id = :id AND withdrawn_at IS NULL RETURNING version"),
+        {"id": enquiry_id}).scalar_one_or_none()
+    return WriteResult(enquiry_id, current.version if version is None else version)

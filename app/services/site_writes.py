@@ -1,0 +1,141 @@
+"""Writing sites: create, update (optimistic locking), withdraw; partners replaced as a whole.
+
+Every function runs inside the caller's transaction. The editor must be allowed to write in
+the site's district, before and after a change of municipality. The outline is stored in
+EPSG:25832; the municipality is derived from it when not given. Partner shares are checked
+by the database at commit; the check is made immediate here so that a wrong sum is reported
+as a 422 on ``partners`` instead of a failed commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from app.db.queries.freshness import ACTIVE_STATUS
+from app.domain.errors import Conflict, InvalidInput
+from app.domain.roles import Principal, ensure_can_write, ensure_can_write_district
+from app.domain.site_input import PartnerInput, SiteCreate, SitePatch
+from app.services.geometry_input import prepare_polygon
+from app.services.write_common import (
+    WriteResult,
+    ensure_exists,
+    ensure_version,
+    insert_sql,
+    lock_row,
+    set_clause,
+)
+
+_GEOMETRY = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)"}
+_LOCKED_COLUMNS = "id, district_ags, municipality_ags, version, withdrawn_at"
+
+
+def _municipality(conn: Connection, ags: str, field: str = "municipality_ags") -> None:
+    ensure_exists(conn, "municipalities", "ags", ags, field, "municipality")
+
+
+def _columns(conn: Connection, changes: dict[str, Any], srid: int, repair: bool,
+             notes: list[str]) -> dict[str, Any]:
+    """API fields → column values; a new outline also yields the municipality if not sent."""
+    columns = dict(changes)
+    if "geometry" in columns:
+        geometry = columns.pop("geometry")
+        columns["geom_25832"] = None
+        if geometry is not None:
+            prepared = prepare_polygon(conn, geometry.model_dump(), srid, repair=repair)
+            columns["geom_25832"] = prepared.ewkt
+            if columns.get("municipality_ags") is None:
+                columns["municipality_ags"] = prepared.municipality_ags
+            if prepared.repair:
+                notes.append(prepared.repair)
+    return columns
+
+
+def _replace_partners(conn: Connection, site_id: int, partners: list[PartnerInput]) -> None:
+    """Replace the site's partners and check the shares now (not only at commit)."""
+    for index, partner in enumerate(partners):
+        _municipality(conn, partner.municipality_ags, f"partners.{index}.municipality_ags")
+    conn.execute(text("DELETE FROM site_partners WHERE site_id = :id"), {"id": site_id})
+    if partners:
+        conn.execute(
+            text("INSERT INTO site_partners (site_id, municipality_ags, share_pct) "
+                 "VALUES (:site_id, :municipality_ags, :share_pct)"),
+            [{"site_id": site_id, **p.model_dump()} for p in partners])
+    try:
+        conn.execute(text("SET CONSTRAINTS site_partners_sum_100 IMMEDIATE"))
+    except DBAPIError as exc:
+        diag = getattr(exc.orig, "diag", None)
+        message = getattr(diag, "message_primary", None) or "shares do not sum to 100 %"
+        raise InvalidInput.for_field("partners", f"share_pct: {message}", "sum_100") from exc
+
+
+def create_site(conn: Connection, principal: Principal, data: SiteCreate, *, srid: int,
+                repair: bool) -> WriteResult:
+    """Insert a site (and its partners) in a district the caller may write in."""
+    ensure_can_write(principal)
+    changes = data.changes()
+    partners = changes.pop("partners", None) or []
+    notes: list[str] = []
+    columns = _columns(conn, changes, srid, repair, notes)
+    municipality = columns.get("municipality_ags")
+    if municipality is None:
+        raise InvalidInput.for_field(
+            "municipality_ags", "give municipality_ags or a geometry to derive it from",
+            "required")
+    _municipality(conn, municipality)
+    ensure_can_write_district(principal, municipality[:5])
+    row = conn.execute(text(insert_sql("sites", columns, _GEOMETRY)), columns).one()
+    _replace_partners(conn, row.id, partners)
+    return WriteResult(row.id, row.version, notes)
+
+
+def update_site(conn: Connection, principal: Principal, site_id: int, data: SitePatch, *,
+                expected_version: int | None, srid: int, repair: bool) -> WriteResult:
+    """Apply a merge patch if the site is still at ``expected_version`` (else 412).
+
+    Partners sent replace the old ones (``[]`` or null removes them); they do not change
+    the site's version, which counts changes of the site's own fields.
+    """
+    current = lock_row(conn, "sites", _LOCKED_COLUMNS, site_id, "site")
+    ensure_can_write_district(principal, current.district_ags)
+    ensure_version("site", site_id, current.version, expected_version)
+    changes = data.changes()
+    partners = changes.pop("partners", ...)
+    notes: list[str] = []
+    columns = _columns(conn, changes, srid, repair, notes)
+    if "municipality_ags" in columns and columns["municipality_ags"] != current.municipality_ags:
+        _municipality(conn, columns["municipality_ags"])
+        ensure_can_write_district(principal, columns["municipality_ags"][:5])
+    version = current.version
+    if columns:
+        sets, params = set_clause(columns, _GEOMETRY)
+        version = conn.execute(text(f"UPDATE sites SET {sets} WHERE id = :site_id "
+                                    "RETURNING version"), {**params, "site_id": site_id}
+                               ).scalar_one()
+    if partners is not ...:
+        _replace_partners(conn, site_id, partners or [])
+    return WriteResult(site_id, version, notes)
+
+
+def withdraw_site(conn: Connection, principal: Principal, site_id: int,
+                  expected_version: int | None = None) -> WriteResult:
+    """Withdraw a site (``withdrawn_at``) once none of its parcels is marketed any more.
+
+    Withdrawing a withdrawn site changes nothing (the first time is kept).
+    """
+    current = lock_row(conn, "sites", _LOCKED_COLUMNS, site_id, "site")
+    ensure_can_write_district(principal, current.district_ags)
+    ensure_version("site", site_id, current.version, expected_version)
+    active = conn.execute(text(
+        "SELECT count(*) FROM parcels WHERE site_id = :id AND marketing_status = ANY(:active)"),
+        {"id": site_id, "active": list(ACTIVE_STATUS)}).scalar_one()
+    if active:
+        raise Conflict(
+            f"site {site_id} still has {active} parcel(s) being marketed (verfuegbar or "
+            "reserviert): withdraw or sell them before withdrawing the site")
+    version = conn.execute(text(
+        "UPDATE sites SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE id = :id "
+        "RETURNING version"), {"id": site_id}).scalar_one()
+    return WriteResult(site_id, version)

@@ -1,0 +1,75 @@
+"""Building blocks of the registry writes: lock the current row, check its version, check refs.
+
+Used inside the caller's transaction (see ``write_transaction``). Table and column names
+passed here are the service's own constants, never client input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from app.domain.errors import InvalidInput, NotFound, PreconditionFailed
+
+
+@dataclass
+class WriteResult:
+    """The written row's id and version, and notes for the client (e.g. a geometry repair)."""
+
+    item_id: int
+    version: int
+    notes: list[str] = field(default_factory=list)
+
+
+def lock_row(conn: Connection, table: str, columns: str, row_id: int, label: str) -> Any:
+    """``columns`` of the row ``row_id`` of ``table``, locked for update; 404 if missing."""
+    row = conn.execute(text(f"SELECT {columns} FROM {table} WHERE id = :id FOR UPDATE"),
+                       {"id": row_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"{label} {row_id} does not exist")
+    return row
+
+
+def ensure_version(label: str, row_id: int, current: int, expected: int | None) -> None:
+    """412 unless the row is at the version ``If-Match`` named (``None``: any version)."""
+    if expected is not None and current != expected:
+        raise PreconditionFailed(
+            f"{label} {row_id} is at version {current}, not {expected}: "
+            "reload it and apply your change again")
+
+
+def ensure_exists(conn: Connection, table: str, key_column: str, value: Any, field: str,
+                  label: str, columns: str | None = None) -> Any:
+    """``columns`` (default: the key) of the row whose ``key_column`` is ``value``.
+
+    A missing row is a 422 naming ``field`` (the client referred to something unknown).
+    """
+    row = conn.execute(text(f"SELECT {columns or key_column} FROM {table} "
+                            f"WHERE {key_column} = :value"),
+                       {"value": value}).one_or_none()
+    if row is None:
+        raise InvalidInput.for_field(field, f"{label} {value} does not exist", "unknown_reference")
+    return row
+
+
+def set_clause(changes: dict[str, Any], expressions: dict[str, str] | None = None
+               ) -> tuple[str, dict[str, Any]]:
+    """``SET`` list and bind values for the changed columns.
+
+    ``expressions`` maps a column to an SQL expression of its bind value (for example
+    ``ST_GeomFromEWKT(:geom_25832)``); other columns are bound as they are.
+    """
+    expressions = expressions or {}
+    sets = [f"{column} = {expressions.get(column, ':' + column)}" for column in changes]
+    return ", ".join(sets), dict(changes)
+
+
+def insert_sql(table: str, values: dict[str, Any], expressions: dict[str, str] | None = None,
+               returning: str = "id, version") -> str:
+    """``INSERT`` of the given columns (bound by name) returning ``returning``."""
+    expressions = expressions or {}
+    columns = ", ".join(values)
+    binds = ", ".join(expressions.get(column, ":" + column) for column in values)
+    return f"INSERT INTO {table} ({columns}) VALUES ({binds}) RETURNING {returning}"
