@@ -118,8 +118,10 @@ def test_gdal_reads_demo_layers_in_25832(conn: Connection, settings: Settings, n
 @pytest.mark.parametrize("name", ["slope_pct", "flood_hazard"])
 def test_gdal_reads_rasters_over_the_region(conn: Connection, settings: Settings, name: str) -> None:
     path: Path = settings.geodata_dir / "demo" / "rasters" / f"{name}.tif"
-    info = json.loads(subprocess.run(["gdalinfo", "-json", "-stats", str(path)], capture_output=True,
-                                     text=True, check=True).stdout)
+    # GDAL_PAM_ENABLED=NO: computing statistics must not write .aux.xml files into the repo.
+    info = json.loads(subprocess.run(
+        ["gdalinfo", "-json", "-stats", "--config", "GDAL_PAM_ENABLED", "NO", str(path)],
+        capture_output=True, text=True, check=True).stdout)
     assert info["coordinateSystem"]["wkt"].rstrip().endswith('ID["EPSG",25832]]')
     pixel_x, pixel_y = info["geoTransform"][1], info["geoTransform"][5]
     assert (pixel_x, pixel_y) == (100.0, -100.0)

@@ -224,7 +224,7 @@ def test_site_update_needs_a_current_if_match(admin: Client) -> None:
     updated = admin.patch(path, {"name": "Neu", "partners": partners}, site["_etag"])
     assert updated.status_code == 200, updated.text
     assert updated.json()["name"] == "Neu" and len(updated.json()["partners"]) == 2
-    assert updated.headers["ETag"] == f'"site-{site["id"]}-v2"'
+    assert updated.headers["ETag"] != site["_etag"]
     stale = admin.patch(path, {"name": "Älter"}, site["_etag"])
     assert problem_fields(stale, 412) == []
     assert admin.get(path).json()["name"] == "Neu"
@@ -234,6 +234,23 @@ def test_site_update_needs_a_current_if_match(admin: Client) -> None:
     assert moved.status_code == 200
     assert moved.json()["municipality_ags"] == "15002000"
     assert moved.json()["district_ags"] == "15002"
+
+
+def test_partner_only_change_moves_the_etag_on(admin: Client) -> None:
+    site = _site(admin, municipality_ags="14713000")
+    path = f"/sites/{site['id']}"
+    partners = [{"municipality_ags": "14713000", "share_pct": 60},
+                {"municipality_ags": "14729010", "share_pct": 40}]
+    first = admin.patch(path, {"partners": partners}, site["_etag"])
+    assert first.status_code == 200 and first.headers["ETag"] != site["_etag"]
+    # A second client still holding the old ETag must not overwrite the partner list.
+    lost = admin.patch(path, {"partners": []}, site["_etag"])
+    assert problem_fields(lost, 412) == []
+    assert len(admin.get(path).json()["partners"]) == 2
+    # Sending the same list again changes nothing, so the ETag stays.
+    same = admin.patch(path, {"partners": partners}, first.headers["ETag"])
+    assert same.status_code == 200 and same.headers["ETag"] == first.headers["ETag"]
+    assert admin.get(path).headers["ETag"] == first.headers["ETag"]
 
 
 def test_site_withdraw_is_refused_while_parcels_are_marketed(admin: Client, analyst: Client,

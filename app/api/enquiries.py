@@ -17,14 +17,13 @@ from app.api.auth import InternalReaderDep, WriterDep
 from app.api.deps import EngineDep, ReadConnDep
 from app.api.etags import IfMatch, etag, expected_version, item_response
 from app.api.list_params import (
-    WRITE_RESPONSES,
     IncludeWithdrawn,
     KeysetPagingDep,
     ags_list,
     code_list,
 )
-from app.api.parcel_edits import Reason
 from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES, collection_response
+from app.api.write_params import WRITE_RESPONSES, Reason
 from app.db.queries.enquiries import (
     DEFAULT_ENQUIRY_SORT,
     ENQUIRY_SORT_FIELDS,

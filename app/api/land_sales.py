@@ -17,13 +17,11 @@ from app.api.auth import InternalReaderDep, WriterDep
 from app.api.deps import EngineDep, ReadConnDep
 from app.api.etags import IfMatch, etag, expected_version, item_response
 from app.api.list_params import (
-    WRITE_RESPONSES,
     IncludeWithdrawn,
     KeysetPagingDep,
     ags_list,
     code_list,
 )
-from app.api.parcel_edits import InputCrs, Reason
 from app.api.parcel_params import OutputDep, OutputFormat
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
@@ -31,6 +29,7 @@ from app.api.responses import (
     PROBLEM_RESPONSES,
     collection_response,
 )
+from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason
 from app.db.queries.keyset import KeysetSort
 from app.db.queries.land_sales import (
     DEFAULT_SALE_SORT,

@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query
 
 from app.api.deps import SettingsDep
-from app.api.etags import PRECONDITION_RESPONSES
 from app.api.parcel_params import split_list
-from app.api.responses import PROBLEM_RESPONSES
 from app.domain import vocab
 from app.domain.errors import InvalidInput
-
-#: OpenAPI description of the answers of a write (create, update, action).
-WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **PROBLEM_RESPONSES,
-    **PRECONDITION_RESPONSES,
-    409: {"description": "Conflict with stored data", "content": {"application/problem+json": {}}},
-}
 
 IncludeWithdrawn = Annotated[bool, Query(
     description="Also list withdrawn entries (analysts and above)")]

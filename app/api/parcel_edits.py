@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from app.api.auth import WriterDep
 from app.api.deps import EngineDep
-from app.api.etags import expected_version
-from app.api.parcels import ParcelId, etag_for
-from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES
+from app.api.etags import IfMatch, etag, expected_version
+from app.api.parcels import ParcelId
+from app.api.responses import JSON_MEDIA_TYPE
+from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason, Repair
 from app.db.queries.parcel_page import fetch_parcel_page
 from app.db.session import write_transaction
 from app.domain.crs import INPUT_SRIDS, parse_crs
@@ -28,24 +28,6 @@ from app.services import parcel_writes
 from app.services.parcel_writes import WriteResult
 
 router = APIRouter(prefix="/api/v1", tags=["Flächen"])
-
-_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **PROBLEM_RESPONSES,
-    409: {"description": "Conflict with stored data", "content": {"application/problem+json": {}}},
-    412: {"description": "If-Match does not match the current version",
-          "content": {"application/problem+json": {}}},
-    413: {"description": "Body too large", "content": {"application/problem+json": {}}},
-}
-
-InputCrs = Annotated[str | None, Query(
-    description="CRS of the geometry: CRS84/EPSG:4326 (default), EPSG:25832, EPSG:25833")]
-Repair = Annotated[bool, Query(
-    alias="repair_geometry",
-    description="Repair an invalid geometry with ST_MakeValid instead of rejecting it "
-                "(the repair is reported in `notes`)")]
-Reason = Annotated[str | None, Header(
-    alias="X-Change-Reason", max_length=500, description="Why: recorded in the history")]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the parcel")]
 
 
 def _parcel_response(conn: Connection, result: WriteResult, status: int,
@@ -59,7 +41,7 @@ def _parcel_response(conn: Connection, result: WriteResult, status: int,
     body = page.items[0]
     if result.notes:
         body = body[:-1] + ', "notes": ' + json.dumps(result.notes, ensure_ascii=False) + "}"
-    headers = {"ETag": etag_for(result.parcel_id, result.version)}
+    headers = {"ETag": etag("parcel", result.parcel_id, result.version)}
     if status == 201:
         headers["Location"] = str(request.url_for("get_parcel", parcel_id=result.parcel_id))
     return Response(content=body, status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers)
@@ -67,7 +49,7 @@ def _parcel_response(conn: Connection, result: WriteResult, status: int,
 
 @router.post("/parcels", status_code=201, summary="Create a parcel", response_class=Response,
              responses={201: {"description": "Created", "content": {JSON_MEDIA_TYPE: {}}},
-                        **_WRITE_RESPONSES})
+                        **WRITE_RESPONSES})
 def create_parcel(request: Request, body: ParcelCreate, engine: EngineDep,
                   principal: WriterDep, crs: InputCrs = None, repair: Repair = False,
                   reason: Reason = None) -> Response:
@@ -80,9 +62,7 @@ def create_parcel(request: Request, body: ParcelCreate, engine: EngineDep,
 
 @router.patch("/parcels/{parcel_id}", summary="Update a parcel", response_class=Response,
               responses={200: {"description": "Updated", "content": {JSON_MEDIA_TYPE: {}}},
-                         428: {"description": "If-Match missing",
-                               "content": {"application/problem+json": {}}},
-                         **_WRITE_RESPONSES})
+                         **WRITE_RESPONSES})
 def update_parcel(request: Request, parcel_id: ParcelId, body: ParcelPatch, engine: EngineDep,
                   principal: WriterDep, if_match: IfMatch = None, crs: InputCrs = None,
                   repair: Repair = False, reason: Reason = None) -> Response:
@@ -96,7 +76,7 @@ def update_parcel(request: Request, parcel_id: ParcelId, body: ParcelPatch, engi
 
 
 @router.post("/parcels/{parcel_id}/withdraw", summary="Withdraw a parcel from the market",
-             response_class=Response, responses=_WRITE_RESPONSES)
+             response_class=Response, responses=WRITE_RESPONSES)
 def withdraw_parcel(request: Request, parcel_id: ParcelId, engine: EngineDep,
                     principal: WriterDep, if_match: IfMatch = None,
                     reason: Reason = None) -> Response:
@@ -108,7 +88,7 @@ def withdraw_parcel(request: Request, parcel_id: ParcelId, engine: EngineDep,
 
 
 @router.post("/parcels/{parcel_id}/verify", summary="Confirm a parcel's data as current",
-             response_class=Response, responses=_WRITE_RESPONSES)
+             response_class=Response, responses=WRITE_RESPONSES)
 def verify_parcel(request: Request, parcel_id: ParcelId, engine: EngineDep,
                   principal: WriterDep, if_match: IfMatch = None,
                   reason: Reason = None) -> Response:
@@ -120,7 +100,7 @@ def verify_parcel(request: Request, parcel_id: ParcelId, engine: EngineDep,
 
 
 @router.post("/parcels/{parcel_id}/sell", summary="Record the sale of a parcel",
-             response_class=Response, responses=_WRITE_RESPONSES)
+             response_class=Response, responses=WRITE_RESPONSES)
 def sell_parcel(request: Request, parcel_id: ParcelId, body: SaleInput, engine: EngineDep,
                 principal: WriterDep, if_match: IfMatch = None,
                 reason: Reason = None) -> Response:

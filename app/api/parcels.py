@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.api.auth import PrincipalDep
 from app.api.deps import ReadConnDep
+from app.api.etags import etag
 from app.api.parcel_params import OutputDep, OutputFormat, PagingDep, ParcelFilterDep
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
@@ -28,11 +29,6 @@ router = APIRouter(prefix="/api/v1", tags=["Flächen"])
 ParcelId = Annotated[int, Path(ge=1, description="Parcel id")]
 
 _LIST_CONTENT = {JSON_MEDIA_TYPE: {}, GEOJSON_MEDIA_TYPE: {}}
-
-
-def etag_for(parcel_id: int, version: int) -> str:
-    """Strong ETag of a parcel version (changes with every real change)."""
-    return f'"parcel-{parcel_id}-v{version}"'
 
 
 @router.get(
@@ -93,5 +89,6 @@ def get_parcel(
     media = GEOJSON_MEDIA_TYPE if out.format is OutputFormat.GEOJSON else JSON_MEDIA_TYPE
     return Response(
         content=result.items[0], media_type=media,
-        headers={"ETag": etag_for(parcel_id, version), "Content-Crs": f"<{crs_uri(out.srid)}>"},
+        headers={"ETag": etag("parcel", parcel_id, version),
+                 "Content-Crs": f"<{crs_uri(out.srid)}>"},
     )

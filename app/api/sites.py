@@ -17,12 +17,10 @@ from app.api.auth import PrincipalDep, WriterDep, require_internal_reader
 from app.api.deps import EngineDep, ReadConnDep
 from app.api.etags import IfMatch, etag, expected_version, item_response
 from app.api.list_params import (
-    WRITE_RESPONSES,
     IncludeWithdrawn,
     KeysetPagingDep,
     ags_list,
 )
-from app.api.parcel_edits import InputCrs, Reason, Repair
 from app.api.parcel_params import OutputDep, OutputFormat
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
@@ -30,6 +28,7 @@ from app.api.responses import (
     PROBLEM_RESPONSES,
     collection_response,
 )
+from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason, Repair
 from app.db.queries.paging import Cursor
 from app.db.queries.sites import SITE_SORT, SiteFilter, fetch_site, fetch_site_page
 from app.db.session import write_transaction

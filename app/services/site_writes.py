@@ -54,9 +54,17 @@ def _columns(conn: Connection, changes: dict[str, Any], srid: int, repair: bool,
 
 
 def _replace_partners(conn: Connection, site_id: int, partners: list[PartnerInput]) -> None:
-    """Replace the site's partners and check the shares now (not only at commit)."""
+    """Replace the site's partners and check the shares now (not only at commit).
+
+    An identical list changes nothing; any real change bumps the site's version (trigger).
+    """
     for index, partner in enumerate(partners):
         _municipality(conn, partner.municipality_ags, f"partners.{index}.municipality_ags")
+    current = {r.municipality_ags: float(r.share_pct) for r in conn.execute(
+        text("SELECT municipality_ags, share_pct FROM site_partners WHERE site_id = :id"),
+        {"id": site_id})}
+    if current == {p.municipality_ags: float(p.share_pct) for p in partners}:
+        return
     conn.execute(text("DELETE FROM site_partners WHERE site_id = :id"), {"id": site_id})
     if partners:
         conn.execute(
@@ -88,15 +96,15 @@ def create_site(conn: Connection, principal: Principal, data: SiteCreate, *, sri
     ensure_can_write_district(principal, municipality[:5])
     row = conn.execute(text(insert_sql("sites", columns, _GEOMETRY)), columns).one()
     _replace_partners(conn, row.id, partners)
-    return WriteResult(row.id, row.version, notes)
+    return WriteResult(row.id, _version(conn, row.id), notes)
 
 
 def update_site(conn: Connection, principal: Principal, site_id: int, data: SitePatch, *,
                 expected_version: int | None, srid: int, repair: bool) -> WriteResult:
     """Apply a merge patch if the site is still at ``expected_version`` (else 412).
 
-    Partners sent replace the old ones (``[]`` or null removes them); they do not change
-    the site's version, which counts changes of the site's own fields.
+    Partners sent replace the old ones (``[]`` or null removes them); a real change of the
+    partners is a change of the site and moves its version on.
     """
     current = lock_row(conn, "sites", _LOCKED_COLUMNS, site_id, "site")
     ensure_can_write_district(principal, current.district_ags)
@@ -116,7 +124,14 @@ def update_site(conn: Connection, principal: Principal, site_id: int, data: Site
                                ).scalar_one()
     if partners is not ...:
         _replace_partners(conn, site_id, partners or [])
+        version = _version(conn, site_id)
     return WriteResult(site_id, version, notes)
+
+
+def _version(conn: Connection, site_id: int) -> int:
+    version: int = conn.execute(
+        text("SELECT version FROM sites WHERE id = :id"), {"id": site_id}).scalar_one()
+    return version
 
 
 def withdraw_site(conn: Connection, principal: Principal, site_id: int,
