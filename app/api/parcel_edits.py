@@ -25,14 +25,14 @@ from app.domain.crs import INPUT_SRIDS, parse_crs
 from app.domain.filters import ParcelFilter, SortSpec
 from app.domain.parcel_input import ParcelCreate, ParcelPatch, SaleInput
 from app.services import parcel_writes
-from app.services.parcel_writes import WriteResult
+from app.services.write_common import WriteResult
 
 router = APIRouter(prefix="/api/v1", tags=["Flächen"])
 
 
 def _parcel_response(conn: Connection, result: WriteResult, status: int,
                      request: Request) -> Response:
-    any_parcel = ParcelFilter(ids=(result.parcel_id,), marketing_status=(), active_sites_only=False)
+    any_parcel = ParcelFilter(ids=(result.item_id,), marketing_status=(), active_sites_only=False)
     page = fetch_parcel_page(
         conn, any_parcel, SortSpec(), limit=1,
         cursor=None, can_read_internal=True, reference=date.today(), srid=4326,
@@ -41,9 +41,9 @@ def _parcel_response(conn: Connection, result: WriteResult, status: int,
     body = page.items[0]
     if result.notes:
         body = body[:-1] + ', "notes": ' + json.dumps(result.notes, ensure_ascii=False) + "}"
-    headers = {"ETag": etag("parcel", result.parcel_id, result.version)}
+    headers = {"ETag": etag("parcel", result.item_id, result.version)}
     if status == 201:
-        headers["Location"] = str(request.url_for("get_parcel", parcel_id=result.parcel_id))
+        headers["Location"] = str(request.url_for("get_parcel", parcel_id=result.item_id))
     return Response(content=body, status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 

@@ -7,36 +7,35 @@ municipality, areas, distances) and the history to the database's triggers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.domain.errors import InvalidInput, NotFound, PreconditionFailed
+from app.domain.errors import InvalidInput
 from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
 from app.domain.roles import Principal, ensure_can_write_district
 from app.services.geometry_input import prepare_polygon
+from app.services.write_common import (
+    WriteResult,
+    ensure_version,
+    insert_sql,
+    lock_row,
+    set_clause,
+)
 
 #: API field name → database column, where they differ.
 _COLUMN = {"net_area_ha": "net_area_ha_given", "geometry": "geom_25832"}
+_EXPRESSIONS = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)", "last_verified_at": "now()"}
+_LOCKED_COLUMNS = "id, district_ags, version, marketing_status"
 
 
-@dataclass
-class WriteResult:
-    """The written parcel's id and version, and notes for the client (e.g. a repair)."""
-
-    parcel_id: int
-    version: int
-    notes: list[str] = field(default_factory=list)
-
-
-def _current(conn: Connection, parcel_id: int) -> Any:
-    row = conn.execute(text(
-        "SELECT id, district_ags, version, marketing_status, net_area_ha, site_id "
-        "FROM parcels WHERE id = :id FOR UPDATE"), {"id": parcel_id}).one_or_none()
-    if row is None:
-        raise NotFound(f"parcel {parcel_id} does not exist")
-    return row
+def _locked(conn: Connection, principal: Principal, parcel_id: int,
+            expected_version: int | None) -> Any:
+    """The parcel, locked, after checking the caller's scope and the expected version."""
+    current = lock_row(conn, "parcels", _LOCKED_COLUMNS, parcel_id, "parcel")
+    ensure_can_write_district(principal, current.district_ags)
+    ensure_version("parcel", parcel_id, current.version, expected_version)
+    return current
 
 
 def _check_site(conn: Connection, site_id: int) -> None:
@@ -46,19 +45,6 @@ def _check_site(conn: Connection, site_id: int) -> None:
         raise InvalidInput.for_field("site_id", f"site {site_id} does not exist", "unknown_site")
     if row.withdrawn_at is not None:
         raise InvalidInput.for_field("site_id", f"site {site_id} is withdrawn", "withdrawn_site")
-
-
-def _assignments(changes: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    sets: list[str] = []
-    params: dict[str, Any] = {}
-    for name, value in changes.items():
-        column = _COLUMN.get(name, name)
-        if name == "geometry":
-            sets.append("geom_25832 = ST_GeomFromEWKT(:geometry)")
-        else:
-            sets.append(f"{column} = :{name}")
-        params[name] = value
-    return sets, params
 
 
 def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields, srid: int,
@@ -80,22 +66,15 @@ def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields,
             notes.append(prepared.repair)
     elif "geometry" in changes:
         raise InvalidInput.for_field("geometry", "geometry cannot be removed", "required")
-    return changes, notes
+    return {_COLUMN.get(name, name): value for name, value in changes.items()}, notes
 
 
 def create_parcel(conn: Connection, principal: Principal, data: ParcelCreate, *, srid: int,
                   repair: bool) -> WriteResult:
     """Insert a parcel; the editor must be allowed to write in the district it lies in."""
-    changes, notes = _prepare_changes(conn, principal, data, srid, repair)
-    columns = [_COLUMN.get(n, n) for n in changes]
-    _, params = _assignments(changes)
-    values = ["ST_GeomFromEWKT(:geometry)" if n == "geometry" else f":{n}" for n in changes]
-    # Whoever enters a parcel has just checked it.
-    columns.append("last_verified_at")
-    values.append("now()")
-    row = conn.execute(text(
-        f"INSERT INTO parcels ({', '.join(columns)}) VALUES ({', '.join(values)}) "
-        "RETURNING id, version"), params).one()
+    columns, notes = _prepare_changes(conn, principal, data, srid, repair)
+    columns["last_verified_at"] = None  # whoever enters a parcel has just checked it: now()
+    row = conn.execute(text(insert_sql("parcels", columns, _EXPRESSIONS)), columns).one()
     return WriteResult(row.id, row.version, notes)
 
 
@@ -105,59 +84,47 @@ def update_parcel(conn: Connection, principal: Principal, parcel_id: int, data: 
 
     ``expected_version=None`` (``If-Match: *``) applies it to whatever version is current.
     """
-    current = _current(conn, parcel_id)
-    ensure_can_write_district(principal, current.district_ags)
-    if expected_version is not None and current.version != expected_version:
-        raise PreconditionFailed(
-            f"parcel {parcel_id} is at version {current.version}, not {expected_version}: "
-            "reload it and apply your change again")
-    changes, notes = _prepare_changes(conn, principal, data, srid, repair)
-    if not changes:
+    current = _locked(conn, principal, parcel_id, expected_version)
+    columns, notes = _prepare_changes(conn, principal, data, srid, repair)
+    if not columns:
         return WriteResult(parcel_id, current.version, notes)
-    sets, params = _assignments(changes)
-    row = conn.execute(text(
-        f"UPDATE parcels SET {', '.join(sets)} WHERE id = :parcel_id RETURNING version"),
-        {**params, "parcel_id": parcel_id}).one()
-    return WriteResult(parcel_id, row.version, notes)
+    sets, params = set_clause(columns, _EXPRESSIONS)
+    version = conn.execute(text(f"UPDATE parcels SET {sets} WHERE id = :parcel_id "
+                                "RETURNING version"), {**params, "parcel_id": parcel_id}
+                           ).scalar_one()
+    return WriteResult(parcel_id, version, notes)
 
 
-def _set_status(conn: Connection, principal: Principal, parcel_id: int, sets: str,
-                expected_version: int | None) -> tuple[Any, int]:
-    current = _current(conn, parcel_id)
-    ensure_can_write_district(principal, current.district_ags)
-    if expected_version is not None and current.version != expected_version:
-        raise PreconditionFailed(
-            f"parcel {parcel_id} is at version {current.version}, not {expected_version}")
-    version = conn.execute(text(f"UPDATE parcels SET {sets} WHERE id = :id RETURNING version"),
-                           {"id": parcel_id}).scalar_one()
-    return current, version
+def _set_status(conn: Connection, parcel_id: int, sets: str) -> int:
+    version: int = conn.execute(
+        text(f"UPDATE parcels SET {sets} WHERE id = :id RETURNING version"), {"id": parcel_id}
+    ).scalar_one()
+    return version
 
 
 def withdraw_parcel(conn: Connection, principal: Principal, parcel_id: int,
                     expected_version: int | None = None) -> WriteResult:
     """Take a parcel off the market (``zurueckgezogen``); nothing is deleted."""
-    _, version = _set_status(conn, principal, parcel_id,
-                             "marketing_status = 'zurueckgezogen'", expected_version)
-    return WriteResult(parcel_id, version)
+    _locked(conn, principal, parcel_id, expected_version)
+    return WriteResult(parcel_id, _set_status(conn, parcel_id,
+                                              "marketing_status = 'zurueckgezogen'"))
 
 
 def verify_parcel(conn: Connection, principal: Principal, parcel_id: int,
                   expected_version: int | None = None) -> WriteResult:
     """Confirm the parcel's data as current (sets ``last_verified_at`` to now)."""
-    _, version = _set_status(conn, principal, parcel_id, "last_verified_at = now()",
-                             expected_version)
-    return WriteResult(parcel_id, version)
+    _locked(conn, principal, parcel_id, expected_version)
+    return WriteResult(parcel_id, _set_status(conn, parcel_id, "last_verified_at = now()"))
 
 
 def sell_parcel(conn: Connection, principal: Principal, parcel_id: int, sale: SaleInput,
                 expected_version: int | None = None) -> tuple[WriteResult, int]:
     """Mark the parcel ``verkauft`` and record the land sale; returns the sale's id too."""
-    current = _current(conn, parcel_id)
+    current = _locked(conn, principal, parcel_id, expected_version)
     if current.marketing_status in ("verkauft", "zurueckgezogen"):
         raise InvalidInput.for_field(
             "marketing_status", f"parcel {parcel_id} is {current.marketing_status}", "not_for_sale")
-    current, version = _set_status(conn, principal, parcel_id, "marketing_status = 'verkauft'",
-                                   expected_version)
+    version = _set_status(conn, parcel_id, "marketing_status = 'verkauft'")
     sale_id = conn.execute(text(
         "INSERT INTO land_sales (sale_date, district_ags, municipality_ags, parcel_id, site_id, "
         "area_ha, price_eur_m2, buyer_user_group, buyer_origin, geom_25832) "
