@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 import app.domain.matching
 import app.domain.parcel_combination
+import app.services.matching
 from app.domain.errors import Forbidden, InvalidInput, Unauthorized
 from app.domain.matching import Candidate, MatchRequest, combine, rank, score
 from app.domain.parcel_combination import adjacency_groups, pick_combination
@@ -54,7 +55,8 @@ def _by_key(criteria: Any) -> dict[str, Any]:
 # --- scoring (pure) ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [app.domain.matching, app.domain.parcel_combination])
+@pytest.mark.parametrize("module", [app.domain.matching, app.domain.parcel_combination,
+                                    app.services.matching])
 def test_doctests(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0
@@ -457,3 +459,28 @@ def test_http_saving_without_a_key_is_401(base_url: str) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"].startswith("Bearer")
 
+
+
+def _saved_enquiry(engine: Engine, enquiry_id: int) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT district_ags, requirements FROM enquiries "
+                                 "WHERE id = :id"), {"id": enquiry_id}).one()
+
+
+def test_http_saved_enquiry_belongs_to_the_editors_district(
+        base_url: str, api_keys: dict[str, str], engine: Engine) -> None:
+    body = {"net_area_min_ha": 5, "user_group": "logistik", "save_enquiry": True,
+            "preferred_districts": ["15088"]}
+    response = httpx.post(base_url + "/api/v1/matches", json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {api_keys['editor']}"})
+    assert response.status_code == 200, response.text
+    row = _saved_enquiry(engine, response.json()["enquiry_id"])
+    assert row.district_ags == LEIPZIG  # the Leipzig editor's, not the investor's preference
+    assert row.requirements["preferred_districts"] == ["15088"]
+    # An admin (no district of its own) saves a regional enquiry.
+    response = httpx.post(base_url + "/api/v1/matches", json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {api_keys['admin']}"})
+    assert response.status_code == 200, response.text
+    row = _saved_enquiry(engine, response.json()["enquiry_id"])
+    assert row.district_ags is None
+    assert row.requirements["preferred_districts"] == ["15088"]

@@ -190,7 +190,9 @@ def test_sell_records_a_land_sale(admin: Api, site_ids: dict[str, int], engine: 
                                  "WHERE s.parcel_id = :id"), {"id": pid}).one()
     assert sale.area_ha == pytest.approx(sale.net_area_ha)
     assert (sale.district_ags, sale.buyer_user_group) == ("14713", "logistik")
-    assert admin.action(pid, "sell", {"sale_date": "2026-03-02", "buyer_user_group": "logistik"}).status_code == 422
+    assert admin.action(pid, "sell", {"sale_date": "2026-03-02", "buyer_user_group": "logistik"}).status_code == 409
+    assert admin.patch(pid, {"marketing_status": "verfuegbar"}, response.headers["ETag"]).status_code == 409
+    assert admin.action(pid, "withdraw").status_code == 409
 
 
 def test_verify_sets_last_verified(admin: Api, site_ids: dict[str, int], engine: Engine) -> None:

@@ -175,3 +175,56 @@ def test_sale_writes_need_a_writer_in_the_district(clients: dict[str, Client],
     assert problem_fields(moved, 403) == []
     assert admin.get(path).json()["district_ags"] == "14713"
     assert clients["editor"].patch(path, {"area_ha": 9.0}, sale["_etag"]).status_code == 200
+
+
+#: A small square in Schkopau, Saalekreis (district 15088), lon/lat.
+SAALEKREIS_SQUARE = {"type": "Polygon", "coordinates": [[
+    [12.087, 51.384], [12.091, 51.384], [12.091, 51.3865], [12.087, 51.3865], [12.087, 51.384]]]}
+
+
+@pytest.fixture(scope="module")
+def saalekreis_parcel(admin: Client) -> dict[str, int]:
+    """A site and a parcel on it in Saalekreis (15088), outside both editors' districts."""
+    site = admin.created("/sites", {"name": "Saalepark", "geometry": SAALEKREIS_SQUARE})
+    assert site["district_ags"] == "15088"
+    parcel = admin.post("/parcels", {
+        "site_id": site["id"], "geometry": SAALEKREIS_SQUARE, "category": "erweiterungsflaeche",
+        "user_groups": ["logistik"], "servicing": "erschlossen"})
+    assert parcel.status_code == 201, parcel.text
+    assert parcel.json()["district_ags"] == "15088"
+    return {"site": site["id"], "parcel": parcel.json()["id"]}
+
+
+def test_sale_of_a_parcel_outside_the_editors_district_is_refused(
+        clients: dict[str, Client], admin: Client, saalekreis_parcel: dict[str, int]) -> None:
+    editor = clients["editor"]
+    for reference in ({"parcel_id": saalekreis_parcel["parcel"]},
+                      {"site_id": saalekreis_parcel["site"]}):
+        assert problem_fields(editor.post("/land-sales", _sale(district_ags="14713",
+                                                               **reference)), 403) == []
+        assert problem_fields(editor.post("/land-sales", _sale(**reference)), 403) == []
+    sale = editor.created("/land-sales", _sale(district_ags="14713"))
+    path = f"/land-sales/{sale['id']}"
+    relinked = editor.patch(path, {"parcel_id": saalekreis_parcel["parcel"]}, sale["_etag"])
+    assert problem_fields(relinked, 403) == []
+    assert admin.get(path).json()["parcel_id"] is None
+
+
+def test_sale_location_must_agree_with_its_parcel(admin: Client,
+                                                  saalekreis_parcel: dict[str, int]) -> None:
+    parcel = saalekreis_parcel["parcel"]
+    for location, field in (({"district_ags": "14713"}, "district_ags"),
+                            ({"municipality_ags": "14713000"}, "municipality_ags"),
+                            ({"geometry": LEIPZIG_POINT}, "geometry")):
+        refused = admin.post("/land-sales", _sale(parcel_id=parcel, **location))
+        assert problem_fields(refused, 422) == [field]
+        assert refused.json()["errors"][0]["code"] == "location_mismatch"
+    agreeing = admin.created("/land-sales", _sale(parcel_id=parcel, district_ags="15088"))
+    assert agreeing["site_id"] == saalekreis_parcel["site"]
+    path = f"/land-sales/{agreeing['id']}"
+    moved = admin.patch(path, {"district_ags": "14713"}, agreeing["_etag"])
+    assert problem_fields(moved, 422) == ["district_ags"]
+    leipzig = admin.created("/land-sales", _sale(district_ags="14713"))
+    relinked = admin.patch(f"/land-sales/{leipzig['id']}", {"parcel_id": parcel},
+                           leipzig["_etag"])
+    assert problem_fields(relinked, 422) == ["parcel_id"]

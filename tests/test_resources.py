@@ -313,3 +313,46 @@ def test_site_writes_need_a_writer_in_the_district(public: Client, analyst: Clie
     assert problem_fields(editor_halle.post(f"{path}/withdraw"), 403) == []
     assert admin.get(path).json()["municipality_ags"] == "14713000"
     assert editor.post(f"{path}/withdraw").status_code == 200
+
+
+#: A small square in Schkopau, Saalekreis (district 15088), lon/lat.
+SAALEKREIS_SQUARE = {"type": "Polygon", "coordinates": [[
+    [12.087, 51.384], [12.091, 51.384], [12.091, 51.3865], [12.087, 51.3865], [12.087, 51.384]]]}
+
+
+def test_site_outline_outside_the_editors_district_is_refused(editor: Client,
+                                                              admin: Client) -> None:
+    body = {"name": "Grenzfall", "municipality_ags": "14713000", "geometry": SAALEKREIS_SQUARE}
+    assert problem_fields(editor.post("/sites", body), 403) == []
+    site = editor.created("/sites", {"name": "Grenzfall", "municipality_ags": "14713000"})
+    path = f"/sites/{site['id']}"
+    moved = editor.patch(path, {"municipality_ags": "14713000", "geometry": SAALEKREIS_SQUARE},
+                         site["_etag"])
+    assert problem_fields(moved, 403) == []
+    assert admin.get(path).json()["outline_area_ha"] is None
+    # The outline alone moves the site into the outline's district: refused as well.
+    assert problem_fields(editor.patch(path, {"geometry": SAALEKREIS_SQUARE}, site["_etag"]),
+                          403) == []
+
+
+def test_site_municipality_must_lie_where_the_outline_does(admin: Client) -> None:
+    body = {"name": "Grenzfall", "municipality_ags": "14713000", "geometry": SAALEKREIS_SQUARE}
+    refused = admin.post("/sites", body)
+    assert problem_fields(refused, 422) == ["municipality_ags"]
+    assert refused.json()["errors"][0]["code"] == "location_mismatch"
+    site = admin.created("/sites", {"name": "Grenzfall", "municipality_ags": "14713000"})
+    path = f"/sites/{site['id']}"
+    patched = admin.patch(path, {"geometry": SAALEKREIS_SQUARE, "municipality_ags": "14713000"},
+                          site["_etag"])
+    assert problem_fields(patched, 422) == ["municipality_ags"]
+    # An inter-municipal estate may straddle: the municipality is one of its partners.
+    partners = [{"municipality_ags": "14713000", "share_pct": 50},
+                {"municipality_ags": "15088330", "share_pct": 50}]
+    straddling = admin.created("/sites", {**body, "partners": partners})
+    assert straddling["municipality_ags"] == "14713000"
+    with_partners = admin.patch(path, {"partners": partners}, site["_etag"])
+    assert with_partners.status_code == 200, with_partners.text
+    moved = admin.patch(path, {"geometry": SAALEKREIS_SQUARE, "municipality_ags": "14713000"},
+                        with_partners.headers["ETag"])
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["municipality_ags"] == "14713000"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from app.settings import Settings
 
@@ -23,13 +22,5 @@ def get_engine_dep(request: Request) -> Engine:
     return engine
 
 
-def get_read_connection(engine: Annotated[Engine, Depends(get_engine_dep)]) -> Iterator[Connection]:
-    """A connection in a read-only transaction, closed after the response."""
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-        yield conn
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine_dep)]
-ReadConnDep = Annotated[Connection, Depends(get_read_connection)]

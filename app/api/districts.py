@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import ReadConnDep
+from app.api.connections import ReadConnDep
 from app.api.list_params import ags_list
 from app.api.parcel_params import OutputDep, OutputFormat
 from app.api.responses import (

@@ -1,7 +1,13 @@
 """Refuse request bodies above a configured size with 413 problem+json.
 
-Checked from ``Content-Length`` before anything is read, and counted while reading for
-bodies sent without a length (chunked), so an oversized upload never reaches a handler.
+Two paths, so an oversized upload never reaches a handler:
+
+* With a ``Content-Length`` (and no ``Transfer-Encoding``) the length is checked before
+  anything is read; the server guarantees the body has exactly that length.
+* Without one (chunked uploads), the body is read here first, counting the bytes, up to the
+  limit. Over it, the 413 is answered here; otherwise the buffered body is replayed to the
+  app through a fresh ``receive``. (Raising from inside the app's ``receive`` does not work:
+  FastAPI wraps such errors into a 400 "There was an error parsing the body".)
 """
 
 from __future__ import annotations
@@ -11,10 +17,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodySizeLimit:
@@ -30,32 +32,28 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(scope, send)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        if length is not None and b"transfer-encoding" not in headers:
+            if length.strip().isdigit() and int(length) > self.max_bytes:
                 await self._refuse(scope, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # No trustworthy length: read and count the body before the app sees any of it.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # client went away mid-body
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = json.dumps({
@@ -69,5 +67,20 @@ class BodySizeLimit:
         }).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields ``body`` as one message, then defers to the server's."""
+    pending = True
+
+    async def replay_receive() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay_receive

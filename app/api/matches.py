@@ -17,6 +17,7 @@ from app.api.auth import PrincipalDep
 from app.api.deps import EngineDep
 from app.api.responses import PROBLEM_RESPONSES
 from app.db.session import write_transaction
+from app.domain.clock import today
 from app.domain.matching import Criterion, MatchRequest
 from app.services.matching import MatchOutcome, ensure_may_save, find_matches
 
@@ -99,7 +100,7 @@ def match_parcels(body: MatchRequest, engine: EngineDep, principal: PrincipalDep
     enquiry (outcome ``kein_angebot`` when nothing was offered): 401 without a key, 403 for
     roles that may not write.
     """
-    reference = date.today()
+    reference = today()
     if body.save_enquiry:
         ensure_may_save(principal)
         with write_transaction(engine, principal.actor, "Ansiedlungsanfrage erfasst") as conn:

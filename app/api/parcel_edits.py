@@ -7,7 +7,6 @@ transaction that records the caller as the history's actor.
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -21,6 +20,7 @@ from app.api.responses import JSON_MEDIA_TYPE
 from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason, Repair
 from app.db.queries.parcel_page import fetch_parcel_page
 from app.db.session import write_transaction
+from app.domain.clock import today
 from app.domain.crs import INPUT_SRIDS, parse_crs
 from app.domain.filters import ParcelFilter, SortSpec
 from app.domain.parcel_input import ParcelCreate, ParcelPatch, SaleInput
@@ -35,7 +35,7 @@ def _parcel_response(conn: Connection, result: WriteResult, status: int,
     any_parcel = ParcelFilter(ids=(result.item_id,), marketing_status=(), active_sites_only=False)
     page = fetch_parcel_page(
         conn, any_parcel, SortSpec(), limit=1,
-        cursor=None, can_read_internal=True, reference=date.today(), srid=4326,
+        cursor=None, can_read_internal=True, reference=today(), srid=4326,
         as_feature=False,
     )
     body = page.items[0]

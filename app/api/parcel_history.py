@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.api.auth import InternalReaderDep
-from app.api.deps import ReadConnDep, SettingsDep
-from app.api.parcel_params import DistrictsParam, split_list
+from app.api.connections import ReadConnDep
+from app.api.deps import SettingsDep
+from app.api.list_params import ags_list
+from app.api.parcel_params import DistrictsParam
 from app.api.parcels import ParcelId
 from app.api.responses import PROBLEM_RESPONSES
 from app.db.queries.freshness import overdue_by_district
@@ -54,4 +56,4 @@ def get_freshness(
     days = older_than_days or settings.freshness_days
     return {"older_than_days": days,
             "districts": overdue_by_district(conn, older_than_days=days,
-                                             districts=split_list(district))}
+                                             districts=ags_list("district", district, 5))}

@@ -61,8 +61,11 @@ def parse_bbox(text: str | None, crs_text: str | None, field: str = "bbox") -> B
         minx, miny, maxx, maxy = (float(p) for p in parts)
         srid = parse_crs(crs_text, field="bbox-crs", allowed=(4326, 25832, 25833, 3857))
         return BBox(minx=minx, miny=miny, maxx=maxx, maxy=maxy, srid=srid)
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise InvalidInput.for_field(field, message) from exc
     except ValueError as exc:
-        raise InvalidInput.for_field(field, str(exc).splitlines()[-1]) from exc
+        raise InvalidInput.for_field(field, "bbox values must be numbers") from exc
 
 
 def parcel_filter(

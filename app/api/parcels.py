@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from app.api.auth import PrincipalDep
-from app.api.deps import ReadConnDep
+from app.api.connections import ReadConnDep
 from app.api.etags import etag
 from app.api.parcel_params import OutputDep, OutputFormat, PagingDep, ParcelFilterDep
 from app.api.responses import (
@@ -20,6 +20,7 @@ from app.api.responses import (
 )
 from app.db.queries.paging import Cursor
 from app.db.queries.parcel_page import fetch_parcel_page
+from app.domain.clock import today
 from app.domain.crs import crs_uri
 from app.domain.errors import NotFound
 from app.domain.filters import ParcelFilter, SortSpec
@@ -54,7 +55,7 @@ def search_parcels(
     cursor = Cursor.decode(page.cursor, str(page.sort)) if page.cursor else None
     result = fetch_parcel_page(
         conn, f, page.sort, limit=page.limit, cursor=cursor,
-        can_read_internal=principal.can_read_internal, reference=date.today(),
+        can_read_internal=principal.can_read_internal, reference=today(),
         srid=out.srid, as_feature=out.format is OutputFormat.GEOJSON, count=page.count,
     )
     return collection_response(
@@ -79,16 +80,18 @@ def get_parcel(
     f = ParcelFilter(ids=(parcel_id,), marketing_status=(), active_sites_only=False)
     result = fetch_parcel_page(
         conn, f, SortSpec(), limit=1, cursor=None,
-        can_read_internal=principal.can_read_internal, reference=date.today(),
+        can_read_internal=principal.can_read_internal, reference=today(),
         srid=out.srid, as_feature=out.format is OutputFormat.GEOJSON,
     )
     if not result.items:
         raise NotFound(f"parcel {parcel_id} does not exist or is not public")
-    version = conn.exec_driver_sql(
-        "SELECT version FROM parcels WHERE id = %s", (parcel_id,)).scalar_one()
+    document = result.items[0]
+    # The ETag must describe exactly this body, so its version comes from the same row.
+    body = json.loads(document)
+    version = body.get("properties", body)["version"]
     media = GEOJSON_MEDIA_TYPE if out.format is OutputFormat.GEOJSON else JSON_MEDIA_TYPE
     return Response(
-        content=result.items[0], media_type=media,
+        content=document, media_type=media,
         headers={"ETag": etag("parcel", parcel_id, version),
                  "Content-Crs": f"<{crs_uri(out.srid)}>"},
     )

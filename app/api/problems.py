@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.db.errors import translate_db_error
@@ -96,8 +97,30 @@ async def _db_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: What psycopg2 says (as a plain ValueError) when a text value contains a NUL character.
+_NUL_MESSAGE = "cannot contain NUL (0x00) characters"
+
+
+async def _value_error(request: Request, exc: Exception) -> JSONResponse:
+    if _NUL_MESSAGE in str(exc):
+        return problem_response(
+            request, 422, "Invalid input", "Text values must not contain NUL (0x00) characters.",
+            "invalid-input", [FieldProblem(None, "text contains a NUL (0x00) character", "nul")])
+    log.exception("unexpected error", exc_info=exc)
+    return problem_response(
+        request, 500, "Internal error", "An unexpected error occurred.", "internal-error")
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    log.error("no database connection free: %s", exc)
+    return _from_error(request, ServiceUnavailable(
+        "The service is busy: no database connection became free in time. Retry shortly."))
+
+
 def register_problem_handlers(app: FastAPI) -> None:
     """Install the handlers that turn every error into problem+json."""
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
+    app.add_exception_handler(ValueError, _value_error)
     app.add_exception_handler(GefisError, _gefis_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -27,20 +27,16 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def absolute_link(request: Request, **replace: str | None) -> str:
-    """The request URL with query parameters replaced (``None`` removes one); always absolute."""
-    params = dict(request.query_params)
-    for key, value in replace.items():
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = value
+    """The request URL with some query parameters replaced (``None`` removes one).
+
+    Repeated parameters (``?district=a&district=b``) are kept; links are always absolute
+    (GDAL mis-joins root-relative ``next`` links).
+    """
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in replace]
+    params += [(k, v) for k, v in replace.items() if v is not None]
     base = str(request.app.state.settings.public_base_url or request.base_url).rstrip("/")
-    query = "&".join(f"{k}={v}" for k, v in _encoded(params))
+    query = "&".join(f"{quote(k, safe='-_.')}={quote(v, safe='-_.,:')}" for k, v in params)
     return f"{base}{request.url.path}" + (f"?{query}" if query else "")
-
-
-def _encoded(params: dict[str, str]) -> list[tuple[str, str]]:
-    return [(quote(k, safe="-_."), quote(v, safe="-_.,:")) for k, v in params.items()]
 
 
 def collection_response(

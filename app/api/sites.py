@@ -14,7 +14,8 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 
 from app.api.auth import PrincipalDep, WriterDep, require_internal_reader
-from app.api.deps import EngineDep, ReadConnDep
+from app.api.connections import ReadConnDep
+from app.api.deps import EngineDep
 from app.api.etags import IfMatch, etag, expected_version, item_response
 from app.api.list_params import (
     IncludeWithdrawn,

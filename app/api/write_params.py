@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Header, Query
+from fastapi import Depends, Header, Query
 
 from app.api.etags import PRECONDITION_RESPONSES
 from app.api.responses import PROBLEM_RESPONSES
@@ -23,5 +23,22 @@ Repair = Annotated[bool, Query(
     alias="repair_geometry",
     description="Repair an invalid geometry with ST_MakeValid instead of rejecting it "
                 "(the repair is reported in `notes`)")]
-Reason = Annotated[str | None, Header(
-    alias="X-Change-Reason", max_length=500, description="Why: recorded in the history")]
+def change_reason(
+    x_change_reason: Annotated[str | None, Header(
+        alias="X-Change-Reason", max_length=500,
+        description="Why (UTF-8): recorded in the history")] = None,
+) -> str | None:
+    """The ``X-Change-Reason`` header as text.
+
+    HTTP header values arrive as Latin-1; clients send German reasons as UTF-8 bytes, so
+    they are decoded again (a value that is not UTF-8 is kept as received).
+    """
+    if x_change_reason is None:
+        return None
+    try:
+        return x_change_reason.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return x_change_reason
+
+
+Reason = Annotated[str | None, Depends(change_reason)]

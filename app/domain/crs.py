@@ -17,6 +17,8 @@ INPUT_SRIDS: tuple[int, ...] = (4326, 25832, 25833)
 OUTPUT_SRIDS: tuple[int, ...] = (4326, 25832, 25833, 3857)
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_CRS84_NAMES = {"CRS84", "OGC:CRS84", CRS84_URI.upper(), "URN:OGC:DEF:CRS:OGC:1.3:CRS84",
+                CRS84_URI.upper().replace("HTTP://", "HTTPS://")}
 _EPSG = re.compile(
     r"^(?:EPSG:{1,2}|urn:ogc:def:crs:EPSG:[0-9.]*:|https?://www\.opengis\.net/def/crs/EPSG/0/)?(\d{4,5})$",
     re.IGNORECASE,
@@ -55,7 +57,7 @@ def parse_crs(text: str | None, *, field: str = "crs", allowed: tuple[int, ...] 
     if text is None or not text.strip():
         return default
     value = text.strip()
-    if value.upper().endswith("CRS84"):
+    if value.upper() in _CRS84_NAMES:
         srid = 4326
     else:
         match = _EPSG.match(value)

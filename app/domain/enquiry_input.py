@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain import vocab
+from app.domain.clock import today
 from app.domain.parcel_input import EARLIEST_DATE
 
 PositiveHa = Annotated[float, Field(gt=0, le=100_000)]
@@ -22,7 +23,7 @@ def check_received_on(value: date | None) -> date | None:
     """An enquiry was received between 1990-01-01 and today."""
     if value is None:
         return value
-    if value > date.today():
+    if value > today():
         raise ValueError("received_on lies in the future")
     if value < EARLIEST_DATE:
         raise ValueError("received_on lies before 1990")
@@ -91,7 +92,7 @@ class EnquiryFields(BaseModel):
 class EnquiryCreate(EnquiryFields):
     """A new enquiry: minimum area and user group are required; received today by default."""
 
-    received_on: date = Field(default_factory=date.today)
+    received_on: date = Field(default_factory=today)
     required_net_area_ha_min: PositiveHa = Field(description="Smallest net area needed, ha")
     user_group: str
     requirements: dict[str, Any] = Field(default_factory=dict)

@@ -7,10 +7,18 @@ parameters, matching builds it from an enquiry, and ``app.db.queries.parcels`` t
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.domain import vocab
 
@@ -45,8 +53,15 @@ class BBox(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> BBox:
+        values = (self.minx, self.miny, self.maxx, self.maxy)
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("bbox values must be finite numbers")
+        if self.srid == 4326 and not (-180 <= self.minx <= 180 and -180 <= self.maxx <= 180
+                                      and -90 <= self.miny <= 90 and -90 <= self.maxy <= 90):
+            raise ValueError("bbox in lon/lat must lie within -180..180 and -90..90")
         if self.minx > self.maxx or self.miny > self.maxy:
-            raise ValueError("bbox must be minx,miny,maxx,maxy with min ≤ max")
+            raise ValueError("bbox must be minx,miny,maxx,maxy with min ≤ max "
+                             "(boxes across the antimeridian are not supported here)")
         return self
 
 
@@ -160,12 +175,13 @@ class ParcelFilter(BaseModel):
     def _marketing(cls, v: Codes) -> Codes:
         return _check_codes("marketing_status", v, vocab.MARKETING_STATUS)
 
-    @model_validator(mode="after")
-    def _ranges(self) -> ParcelFilter:
-        if (self.net_area_min_ha is not None and self.net_area_max_ha is not None
-                and self.net_area_min_ha > self.net_area_max_ha):
-            raise ValueError("net_area_min_ha must not exceed net_area_max_ha")
-        return self
+    @field_validator("net_area_max_ha")
+    @classmethod
+    def _max_not_below_min(cls, v: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("net_area_min_ha")
+        if v is not None and low is not None and low > v:
+            raise ValueError(f"net_area_max_ha {v} is below net_area_min_ha {low}")
+        return v
 
 
 class SortSpec(BaseModel):

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain import vocab
+from app.domain.clock import today
 from app.domain.parcel_input import EARLIEST_DATE, NonNegative
 
 DISTRICT_AGS_PATTERN = r"^[0-9]{5}$"
@@ -37,7 +38,7 @@ def check_sale_date(value: date | None) -> date | None:
     """A sale date lies between 1990-01-01 and today."""
     if value is None:
         return value
-    if value > date.today():
+    if value > today():
         raise ValueError("sale_date lies in the future")
     if value < EARLIEST_DATE:
         raise ValueError("sale_date lies before 1990")

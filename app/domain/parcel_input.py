@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.domain import vocab
+from app.domain.clock import today
 from app.domain.disclosure import DISCLOSABLE_FIELDS
 
 EARLIEST_DATE = date(1990, 1, 1)
@@ -32,6 +33,10 @@ class PolygonGeometry(BaseModel):
 
 def _codes(field: str, value: Any, vocabulary: vocab.Vocabulary) -> Any:
     vocab.check_codes(field, value, vocabulary)
+    if isinstance(value, list):
+        # A set of codes: duplicates dropped, vocabulary order (so re-sending the same set
+        # in another order is not a change).
+        return [code for code in vocabulary.codes if code in set(value)]
     return value
 
 
@@ -53,8 +58,8 @@ class ParcelFields(BaseModel):
     availability: str | None = None
     available_from: date | None = None
     restriction_level: str | None = None
-    restriction_causes: list[str] | None = None
-    user_groups: list[str] | None = Field(None, min_length=1)
+    restriction_causes: list[str] | None = Field(None, max_length=50)
+    user_groups: list[str] | None = Field(None, min_length=1, max_length=50)
     planning_status: str | None = None
     zoning: str | None = None
     servicing: str | None = None
@@ -70,7 +75,7 @@ class ParcelFields(BaseModel):
     contact_name: str | None = Field(None, max_length=200)
     contact_email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     contact_phone: str | None = Field(None, max_length=50)
-    public_fields: list[str] | None = None
+    public_fields: list[str] | None = Field(None, max_length=50)
     internal_notes: str | None = Field(None, max_length=5000)
 
     @field_validator("category")
@@ -135,6 +140,7 @@ class ParcelFields(BaseModel):
             if unknown:
                 raise ValueError(f"cannot release {', '.join(unknown)}; releasable: "
                                  f"{', '.join(DISCLOSABLE_FIELDS)}")
+            return [f for f in DISCLOSABLE_FIELDS if f in set(v)]
         return v
 
     @field_validator("available_from")
@@ -149,7 +155,7 @@ class ParcelFields(BaseModel):
         if self.restriction_level == "keine" and self.restriction_causes:
             raise ValueError("restriction_causes must be empty when restriction_level is 'keine'")
         if (self.availability == "sofort" and self.available_from is not None
-                and self.available_from > date.today()):
+                and self.available_from > today()):
             raise ValueError("available_from lies in the future but availability is 'sofort'")
         return self
 
@@ -164,7 +170,7 @@ class ParcelCreate(ParcelFields):
     site_id: int = Field(ge=1)
     geometry: PolygonGeometry
     category: str
-    user_groups: list[str] = Field(min_length=1)
+    user_groups: list[str] = Field(min_length=1, max_length=50)
     servicing: str
 
 
@@ -187,7 +193,7 @@ class SaleInput(BaseModel):
     @field_validator("sale_date")
     @classmethod
     def _not_future(cls, v: date) -> date:
-        if v > date.today():
+        if v > today():
             raise ValueError("sale_date lies in the future")
         if v < EARLIEST_DATE:
             raise ValueError("sale_date lies before 1990")

@@ -21,7 +21,8 @@ OUTSIDE_TOLERANCE = 0.01
 
 _PREPARE = text("""
     WITH g AS (
-        SELECT ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(:geojson), :srid), 25832) AS raw
+        SELECT ST_Force2D(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(:geojson), :srid), 25832))
+               AS raw
     )
     SELECT ST_IsValid(raw) AS valid, ST_IsValidReason(raw) AS reason,
            ST_AsEWKT(CASE WHEN ST_IsValid(raw) THEN ST_Multi(raw)

@@ -3,11 +3,14 @@
 Every function runs inside the caller's transaction. Where a sale lies is resolved here from
 the most precise of point, municipality and district (they must agree), or taken from the
 parcel or site sold; the editor must be allowed to write in that district (and, on a
-change, in the old one too). Version and ``updated_at`` are kept by the table's trigger.
+change, in the old one too) and in the district of the parcel or site named, and a location
+sent must agree with that parcel or site. Version and ``updated_at`` are kept by the
+table's trigger.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -95,16 +98,69 @@ def _location_of_reference(conn: Connection, parcel_id: int | None,
     return None
 
 
+@dataclass(frozen=True)
+class _Reference:
+    """Where the parcel or site a sale refers to lies: the district it belongs to, and every
+    district a sale of it may lie in (a site's partner municipalities may straddle)."""
+
+    field: str
+    label: str
+    district_ags: str
+    districts: frozenset[str]
+
+
+def _reference(conn: Connection, parcel_id: int | None, site_id: int | None
+               ) -> _Reference | None:
+    """Where the parcel (if named) or else the site sold lies; ``None`` if neither is named."""
+    if parcel_id is not None:
+        district = conn.execute(text("SELECT district_ags FROM parcels WHERE id = :id"),
+                                {"id": parcel_id}).scalar_one()
+        return _Reference("parcel_id", f"parcel {parcel_id}", district, frozenset({district}))
+    if site_id is not None:
+        row = conn.execute(text(
+            "SELECT s.district_ags, coalesce(array_agg(left(sp.municipality_ags, 5)) "
+            "FILTER (WHERE sp.municipality_ags IS NOT NULL), '{}') AS partners "
+            "FROM sites s LEFT JOIN site_partners sp ON sp.site_id = s.id "
+            "WHERE s.id = :id GROUP BY s.district_ags"), {"id": site_id}).one()
+        return _Reference("site_id", f"site {site_id}", row.district_ags,
+                          frozenset({row.district_ags, *row.partners}))
+    return None
+
+
+def _ensure_agrees(reference: _Reference, location: dict[str, Any], sent: dict[str, Any],
+                   fallback_field: str | None = None) -> None:
+    """422 (``location_mismatch``) unless the location lies where the reference does.
+
+    Names the most precise location field sent, else ``fallback_field`` (the reference).
+    """
+    if location["district_ags"] in reference.districts:
+        return
+    field = next((name for name in LOCATION_FIELDS if sent.get(name) is not None),
+                 fallback_field or reference.field)
+    raise InvalidInput.for_field(
+        field, f"{reference.label} lies in district {reference.district_ags}, but the sale's "
+        f"location lies in district {location['district_ags']}", "location_mismatch")
+
+
 def create_land_sale(conn: Connection, principal: Principal, data: LandSaleCreate, *,
                      srid: int) -> WriteResult:
-    """Record a sale in a district the caller may write in."""
+    """Record a sale in a district the caller may write in.
+
+    A parcel or site named must lie in a district the caller may write in, and a location
+    sent as well must agree with it.
+    """
     changes = data.changes()
     changes["site_id"] = _check_references(conn, data.parcel_id, data.site_id)
+    reference = _reference(conn, data.parcel_id, changes["site_id"])
+    if reference is not None:
+        ensure_can_write_district(principal, reference.district_ags)
     location = None
     if not any(changes.get(name) is not None for name in LOCATION_FIELDS):
         location = _location_of_reference(conn, data.parcel_id, changes["site_id"])
     if location is None:
         location = _resolve_location(conn, changes, srid)
+        if reference is not None:
+            _ensure_agrees(reference, location, changes)
     ensure_can_write_district(principal, location["district_ags"])
     columns = {k: v for k, v in changes.items() if k not in LOCATION_FIELDS} | location
     row = conn.execute(text(insert_sql("land_sales", columns, _GEOMETRY)), columns).one()
@@ -117,19 +173,32 @@ def update_land_sale(conn: Connection, principal: Principal, sale_id: int,
     """Apply a merge patch if the sale is still at ``expected_version`` (else 412).
 
     Sending any location field replaces the location as a whole (see
-    :class:`~app.domain.land_sale_input.LandSalePatch`).
+    :class:`~app.domain.land_sale_input.LandSalePatch`). A parcel or site newly named must
+    lie in a district the caller may write in; after the change, the sale's location must
+    agree with the parcel or site it refers to.
     """
     current = lock_row(conn, "land_sales", _LOCKED_COLUMNS, sale_id, "land sale")
     ensure_can_write_district(principal, current.district_ags)
     ensure_version("land sale", sale_id, current.version, expected_version)
     changes = data.changes()
-    if "parcel_id" in changes or "site_id" in changes:
+    parcel_id, site_id = current.parcel_id, current.site_id
+    references_changed = "parcel_id" in changes or "site_id" in changes
+    if references_changed:
         parcel_id = changes.get("parcel_id", current.parcel_id)
         site_id = changes.get("site_id", current.site_id)
-        changes["site_id"] = _check_references(conn, parcel_id, site_id)
+        changes["site_id"] = site_id = _check_references(conn, parcel_id, site_id)
+    reference = _reference(conn, parcel_id, site_id)
+    if references_changed and reference is not None:
+        ensure_can_write_district(principal, reference.district_ags)
     columns = {k: v for k, v in changes.items() if k not in LOCATION_FIELDS}
-    if any(name in changes for name in LOCATION_FIELDS):
+    location_sent = any(name in changes for name in LOCATION_FIELDS)
+    if location_sent:
         columns |= _resolve_location(conn, changes, srid)
+    if reference is not None and (location_sent or references_changed):
+        location = {"district_ags": columns.get("district_ags", current.district_ags)}
+        _ensure_agrees(reference, location, changes,
+                       None if location_sent else reference.field)
+    if location_sent:
         ensure_can_write_district(principal, columns["district_ags"])
     if not columns:
         return WriteResult(sale_id, current.version)

@@ -33,7 +33,7 @@ from app.domain.matching import (
     score,
 )
 from app.domain.parcel_combination import adjacency_groups, pick_combination, reaches
-from app.domain.roles import Principal
+from app.domain.roles import Principal, ensure_can_write_district
 
 #: Parcels of one site closer than this (m, EPSG:25832) count as adjacent.
 ADJACENCY_M = 30.0
@@ -202,6 +202,27 @@ def parcel_documents(
     return {r.id: r.doc for r in conn.execute(stmt)}
 
 
+def handling_district(principal: Principal) -> str | None:
+    """The district that handles an enquiry saved by ``principal``.
+
+    The caller's own district when it has exactly one (an editor for one district), else
+    ``None`` (a regional enquiry: admins, editors of several districts). The investor's
+    preferred districts never decide it; they are kept in the requirements.
+
+    >>> from app.domain.roles import Role
+    >>> handling_district(Principal(Role.EDITOR, 1, "e", frozenset({"14713"})))
+    '14713'
+    >>> handling_district(Principal(Role.EDITOR, 1, "e", frozenset({"14713", "14729"}))) is None
+    True
+    >>> handling_district(Principal(Role.ADMIN, 1, "root")) is None
+    True
+    """
+    if len(principal.districts) != 1:
+        return None
+    (district,) = principal.districts
+    return district if principal.can_write_district(district) else None
+
+
 def save_enquiry(
     conn: Connection, request: MatchRequest, principal: Principal, reference: date, *,
     offered: bool,
@@ -209,11 +230,16 @@ def save_enquiry(
     """Store ``request`` as an enquiry received on ``reference``; returns its id.
 
     The outcome is ``offen`` if anything was offered, else ``kein_angebot`` (unmet demand).
+    The enquiry's district is the one handling it (:func:`handling_district`), never one
+    outside the caller's scope.
     """
     ensure_may_save(principal)
+    district = handling_district(principal)
+    if district is not None:
+        ensure_can_write_district(principal, district)
     stmt = insert(enquiries).values(
         received_on=reference,
-        district_ags=request.preferred_districts[0] if request.preferred_districts else None,
+        district_ags=district,
         required_net_area_ha_min=request.net_area_min_ha,
         required_net_area_ha_max=request.net_area_max_ha,
         user_group=request.user_group,

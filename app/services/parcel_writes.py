@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.domain.errors import InvalidInput
+from app.domain.errors import Conflict, InvalidInput
 from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
 from app.domain.roles import Principal, ensure_can_write_district
 from app.services.geometry_input import prepare_polygon
@@ -26,7 +26,12 @@ from app.services.write_common import (
 #: API field name → database column, where they differ.
 _COLUMN = {"net_area_ha": "net_area_ha_given", "geometry": "geom_25832"}
 _EXPRESSIONS = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)", "last_verified_at": "now()"}
-_LOCKED_COLUMNS = "id, district_ags, version, marketing_status"
+_LOCKED_COLUMNS = "id, district_ags, version, marketing_status, site_id"
+
+#: Shapes closer than this (Hausdorff distance, metres) with the same vertex count are the
+#: same shape: a geometry read in lon/lat (7 decimals, about 1 cm) and sent back unchanged
+#: must not count as a change.
+SAME_SHAPE_TOLERANCE_M = 0.02
 
 
 def _locked(conn: Connection, principal: Principal, parcel_id: int,
@@ -38,13 +43,41 @@ def _locked(conn: Connection, principal: Principal, parcel_id: int,
     return current
 
 
-def _check_site(conn: Connection, site_id: int) -> None:
-    row = conn.execute(text("SELECT withdrawn_at FROM sites WHERE id = :id"),
+def _check_transition(conn: Connection, current: Any, new_status: str) -> None:
+    """Refuse marketing-state changes that would falsify the record (409).
+
+    Sold is final (the land sale stays recorded); a withdrawn parcel may be marketed again
+    only while its site is active.
+    """
+    if current.marketing_status == "verkauft" and new_status != "verkauft":
+        raise Conflict(f"parcel {current.id} is sold: it cannot become {new_status} again")
+    if current.marketing_status == "verkauft":
+        raise Conflict(f"parcel {current.id} is already sold")
+    if current.marketing_status == "zurueckgezogen" and new_status in ("verfuegbar", "reserviert"):
+        withdrawn = conn.execute(text("SELECT withdrawn_at FROM sites WHERE id = :id"),
+                                 {"id": current.site_id}).scalar_one()
+        if withdrawn is not None:
+            raise Conflict(f"the site of parcel {current.id} is withdrawn: market the site first")
+
+
+def _same_shape(conn: Connection, parcel_id: int, ewkt: str) -> bool:
+    same: bool = conn.execute(text(
+        "SELECT ST_NPoints(p.geom_25832) = ST_NPoints(g.geom) "
+        "AND ST_HausdorffDistance(p.geom_25832, g.geom) < :tolerance "
+        "FROM parcels p, (SELECT ST_GeomFromEWKT(:ewkt) AS geom) g WHERE p.id = :id"),
+        {"ewkt": ewkt, "id": parcel_id, "tolerance": SAME_SHAPE_TOLERANCE_M}).scalar_one()
+    return same
+
+
+def _check_site(conn: Connection, principal: Principal, site_id: int) -> None:
+    """The site must exist, be active and belong to a district the caller may write in."""
+    row = conn.execute(text("SELECT withdrawn_at, district_ags FROM sites WHERE id = :id"),
                        {"id": site_id}).one_or_none()
     if row is None:
         raise InvalidInput.for_field("site_id", f"site {site_id} does not exist", "unknown_site")
     if row.withdrawn_at is not None:
         raise InvalidInput.for_field("site_id", f"site {site_id} is withdrawn", "withdrawn_site")
+    ensure_can_write_district(principal, row.district_ags)
 
 
 def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields, srid: int,
@@ -52,7 +85,7 @@ def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields,
     changes = data.changes()
     notes: list[str] = []
     if "site_id" in changes:
-        _check_site(conn, changes["site_id"])
+        _check_site(conn, principal, changes["site_id"])
     if data.geometry is not None:
         prepared = prepare_polygon(conn, data.geometry.model_dump(), srid, repair=repair)
         ensure_can_write_district(principal, prepared.district_ags)
@@ -85,7 +118,11 @@ def update_parcel(conn: Connection, principal: Principal, parcel_id: int, data: 
     ``expected_version=None`` (``If-Match: *``) applies it to whatever version is current.
     """
     current = _locked(conn, principal, parcel_id, expected_version)
+    if data.marketing_status is not None and data.marketing_status != current.marketing_status:
+        _check_transition(conn, current, data.marketing_status)
     columns, notes = _prepare_changes(conn, principal, data, srid, repair)
+    if "geom_25832" in columns and _same_shape(conn, parcel_id, columns["geom_25832"]):
+        del columns["geom_25832"]
     if not columns:
         return WriteResult(parcel_id, current.version, notes)
     sets, params = set_clause(columns, _EXPRESSIONS)
@@ -105,7 +142,9 @@ def _set_status(conn: Connection, parcel_id: int, sets: str) -> int:
 def withdraw_parcel(conn: Connection, principal: Principal, parcel_id: int,
                     expected_version: int | None = None) -> WriteResult:
     """Take a parcel off the market (``zurueckgezogen``); nothing is deleted."""
-    _locked(conn, principal, parcel_id, expected_version)
+    current = _locked(conn, principal, parcel_id, expected_version)
+    if current.marketing_status != "zurueckgezogen":
+        _check_transition(conn, current, "zurueckgezogen")
     return WriteResult(parcel_id, _set_status(conn, parcel_id,
                                               "marketing_status = 'zurueckgezogen'"))
 
@@ -121,9 +160,9 @@ def sell_parcel(conn: Connection, principal: Principal, parcel_id: int, sale: Sa
                 expected_version: int | None = None) -> tuple[WriteResult, int]:
     """Mark the parcel ``verkauft`` and record the land sale; returns the sale's id too."""
     current = _locked(conn, principal, parcel_id, expected_version)
-    if current.marketing_status in ("verkauft", "zurueckgezogen"):
-        raise InvalidInput.for_field(
-            "marketing_status", f"parcel {parcel_id} is {current.marketing_status}", "not_for_sale")
+    _check_transition(conn, current, "verkauft")
+    if current.marketing_status == "zurueckgezogen":
+        raise Conflict(f"parcel {parcel_id} is withdrawn: market it again before selling it")
     version = _set_status(conn, parcel_id, "marketing_status = 'verkauft'")
     sale_id = conn.execute(text(
         "INSERT INTO land_sales (sale_date, district_ags, municipality_ags, parcel_id, site_id, "

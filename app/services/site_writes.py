@@ -1,10 +1,12 @@
 """Writing sites: create, update (optimistic locking), withdraw; partners replaced as a whole.
 
 Every function runs inside the caller's transaction. The editor must be allowed to write in
-the site's district, before and after a change of municipality. The outline is stored in
-EPSG:25832; the municipality is derived from it when not given. Partner shares are checked
-by the database at commit; the check is made immediate here so that a wrong sum is reported
-as a 422 on ``partners`` instead of a failed commit.
+the site's district, before and after a change of municipality, and in the district an
+outline sent lies in; a municipality sent with an outline must lie in the outline's district
+unless it is a partner of the site. The outline is stored in EPSG:25832; the municipality is
+derived from it when not given. Partner shares are checked by the database at commit; the
+check is made immediate here so that a wrong sum is reported as a 422 on ``partners``
+instead of a failed commit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from app.db.queries.freshness import ACTIVE_STATUS
 from app.domain.errors import Conflict, InvalidInput
 from app.domain.roles import Principal, ensure_can_write, ensure_can_write_district
 from app.domain.site_input import PartnerInput, SiteCreate, SitePatch
-from app.services.geometry_input import prepare_polygon
+from app.services.geometry_input import PreparedGeometry, prepare_polygon
 from app.services.write_common import (
     WriteResult,
     ensure_exists,
@@ -37,9 +39,13 @@ def _municipality(conn: Connection, ags: str, field: str = "municipality_ags") -
 
 
 def _columns(conn: Connection, changes: dict[str, Any], srid: int, repair: bool,
-             notes: list[str]) -> dict[str, Any]:
-    """API fields → column values; a new outline also yields the municipality if not sent."""
+             notes: list[str]) -> tuple[dict[str, Any], PreparedGeometry | None]:
+    """API fields → column values; a new outline also yields the municipality if not sent.
+
+    Also returns the prepared outline, if one was sent (it tells where the outline lies).
+    """
     columns = dict(changes)
+    prepared = None
     if "geometry" in columns:
         geometry = columns.pop("geometry")
         columns["geom_25832"] = None
@@ -50,7 +56,30 @@ def _columns(conn: Connection, changes: dict[str, Any], srid: int, repair: bool,
                 columns["municipality_ags"] = prepared.municipality_ags
             if prepared.repair:
                 notes.append(prepared.repair)
-    return columns
+    return columns, prepared
+
+
+def _check_outline(principal: Principal, prepared: PreparedGeometry, municipality: str,
+                   partners: set[str]) -> None:
+    """The caller may write where the outline lies, and the municipality agrees with it.
+
+    403 unless the caller may write in the outline's district; 422 (``location_mismatch``)
+    when the municipality lies in another district than the outline, unless it is one of
+    the site's partners (an inter-municipal estate may straddle a district border).
+    """
+    ensure_can_write_district(principal, prepared.district_ags)
+    if municipality[:5] != prepared.district_ags and municipality not in partners:
+        raise InvalidInput.for_field(
+            "municipality_ags", f"the outline lies in district {prepared.district_ags} "
+            f"(municipality {prepared.municipality_ags}), but municipality {municipality} "
+            f"lies in district {municipality[:5]} and is not a partner of the site",
+            "location_mismatch")
+
+
+def _current_partners(conn: Connection, site_id: int) -> set[str]:
+    return set(conn.execute(
+        text("SELECT municipality_ags FROM site_partners WHERE site_id = :id"),
+        {"id": site_id}).scalars())
 
 
 def _replace_partners(conn: Connection, site_id: int, partners: list[PartnerInput]) -> None:
@@ -86,7 +115,7 @@ def create_site(conn: Connection, principal: Principal, data: SiteCreate, *, sri
     changes = data.changes()
     partners = changes.pop("partners", None) or []
     notes: list[str] = []
-    columns = _columns(conn, changes, srid, repair, notes)
+    columns, prepared = _columns(conn, changes, srid, repair, notes)
     municipality = columns.get("municipality_ags")
     if municipality is None:
         raise InvalidInput.for_field(
@@ -94,6 +123,9 @@ def create_site(conn: Connection, principal: Principal, data: SiteCreate, *, sri
             "required")
     _municipality(conn, municipality)
     ensure_can_write_district(principal, municipality[:5])
+    if prepared is not None:
+        _check_outline(principal, prepared, municipality,
+                       {p.municipality_ags for p in partners})
     row = conn.execute(text(insert_sql("sites", columns, _GEOMETRY)), columns).one()
     _replace_partners(conn, row.id, partners)
     return WriteResult(row.id, _version(conn, row.id), notes)
@@ -112,10 +144,15 @@ def update_site(conn: Connection, principal: Principal, site_id: int, data: Site
     changes = data.changes()
     partners = changes.pop("partners", ...)
     notes: list[str] = []
-    columns = _columns(conn, changes, srid, repair, notes)
+    columns, prepared = _columns(conn, changes, srid, repair, notes)
     if "municipality_ags" in columns and columns["municipality_ags"] != current.municipality_ags:
         _municipality(conn, columns["municipality_ags"])
         ensure_can_write_district(principal, columns["municipality_ags"][:5])
+    if prepared is not None:
+        named = (_current_partners(conn, site_id) if partners is ...
+                 else {p.municipality_ags for p in partners or []})
+        _check_outline(principal, prepared,
+                       columns.get("municipality_ags", current.municipality_ags), named)
     version = current.version
     if columns:
         sets, params = set_clause(columns, _GEOMETRY)

@@ -99,10 +99,30 @@ ensure_postgis_server() {
 # --- Python environment --------------------------------------------------------
 python_ok() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; }
 
+# ensure_system_python PY: PY is not on PATH. For the default python3, install Debian's
+# python3 + python3-venv when root with apt; otherwise stop with the command to run.
+ensure_system_python() {
+    local py="$1"
+    if [ "$py" = python3 ]; then
+        if can_apt; then
+            log "python3 not found; installing Debian's python3 and python3-venv"
+            apt_install python3 python3-venv
+            command -v python3 >/dev/null 2>&1 || die "python3 still not found after installing python3"
+            return 0
+        fi
+        if command -v apt-get >/dev/null 2>&1; then
+            die "python3 not found. Install it as root:
+    apt-get update && apt-get install -y python3 python3-venv
+  (Python >= 3.11 is required; or set GEFIS_PYTHON to another interpreter)"
+        fi
+    fi
+    die "$py not found; install Python >= 3.11 (or set GEFIS_PYTHON)"
+}
+
 ensure_venv() {
     local py="${GEFIS_PYTHON:-python3}" want have=""
     if ! python_ok "$VENV/bin/python"; then
-        command -v "$py" >/dev/null 2>&1 || die "$py not found; install Python >= 3.11 (or set GEFIS_PYTHON)"
+        command -v "$py" >/dev/null 2>&1 || ensure_system_python "$py"
         python_ok "$py" || die "$py is $("$py" -V 2>&1); Python >= 3.11 is required (set GEFIS_PYTHON)"
         log "creating virtualenv .venv ($("$py" -V 2>&1))"
         rm -rf "$VENV"

@@ -35,8 +35,14 @@ class Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            cursor = cls(sort=str(data["s"]), value=data["v"], last_id=int(data["i"]))
-        except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            value, last_id = data["v"], data["i"]
+            if not isinstance(value, str | int | float | None) or isinstance(value, bool):
+                raise TypeError("cursor value of an unexpected type")
+            if not isinstance(last_id, int) or isinstance(last_id, bool):
+                raise TypeError("cursor id must be an integer")
+            cursor = cls(sort=str(data["s"]), value=value, last_id=last_id)
+        except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError,
+                OverflowError) as exc:
             raise InvalidInput.for_field("cursor", "malformed paging cursor", "cursor") from exc
         if cursor.sort != expected_sort:
             raise InvalidInput.for_field(

@@ -60,7 +60,7 @@ def fetch_parcel_page(
     count: bool = False,
 ) -> ParcelPage:
     """Fetch up to ``limit`` parcels after ``cursor`` in ``sort`` order."""
-    key = sort_key(sort)
+    key = sort_key(sort, can_read_internal)
     document = parcel_document(can_read_internal=can_read_internal, srid=srid,
                                as_feature=as_feature)
     stmt = filtered_parcels(
@@ -68,7 +68,7 @@ def fetch_parcel_page(
         columns=[cast(document, Text).label("doc"), key.label("sort_value"), parcels.c.id],
     )
     if cursor is not None:
-        stmt = stmt.where(after_cursor(sort, cursor))
+        stmt = stmt.where(after_cursor(sort, cursor, can_read_internal))
     order = key.desc() if sort.descending else key.asc()
     stmt = stmt.order_by(order, parcels.c.id.asc()).limit(limit + 1)
     rows = conn.execute(stmt).all()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Double,
     Select,
     and_,
+    case,
     cast,
     false,
     func,
@@ -36,6 +37,7 @@ from app.db.models import Parcel, Site
 from app.db.queries.paging import Cursor
 from app.domain import vocab
 from app.domain.availability import latest_available_date
+from app.domain.disclosure import DISCLOSABLE_FIELDS
 from app.domain.filters import ParcelFilter, SortSpec
 
 parcels = Parcel.__table__
@@ -86,7 +88,20 @@ def available_by_clause(by: date, reference: date) -> ColumnElement[bool]:
     )
 
 
-def where_clauses(f: ParcelFilter, reference: date) -> list[ColumnElement[bool]]:
+def visible_value(name: str, can_read_internal: bool) -> ColumnElement[Any]:
+    """A parcel column as the caller may see it: NULL where a disclosable field is withheld.
+
+    Filters and sort keys use this, so a withheld value (e.g. a price that is not
+    released) can neither be narrowed down by filtering nor read back from a cursor.
+    """
+    column = parcels.c[name]
+    if can_read_internal or name not in DISCLOSABLE_FIELDS:
+        return column
+    return case((literal(name) == func.any(parcels.c.public_fields), column))
+
+
+def where_clauses(f: ParcelFilter, reference: date,
+                  can_read_internal: bool = True) -> list[ColumnElement[bool]]:
     """One SQL condition per set field of the filter (combined with AND by the caller)."""
     p = parcels.c
     clauses: list[ColumnElement[bool]] = []
@@ -127,7 +142,7 @@ def where_clauses(f: ParcelFilter, reference: date) -> list[ColumnElement[bool]]
     if f.max_airport_km is not None:
         clauses.append(p.distance_airport_km <= f.max_airport_km)
     if f.max_price_eur_m2 is not None:
-        clauses.append(p.price_eur_m2 <= f.max_price_eur_m2)
+        clauses.append(visible_value("price_eur_m2", can_read_internal) <= f.max_price_eur_m2)
     if f.text:
         pattern = _like_pattern(f.text)
         clauses.append(or_(
@@ -160,11 +175,13 @@ _LATEST = {"date": "9999-12-31", "timestamptz": "9999-12-31 00:00:00+00"}
 _EARLIEST = {"date": "0001-01-01", "timestamptz": "0001-01-01 00:00:00+00"}
 
 
-def sort_key(sort: SortSpec) -> ColumnElement[Any]:
-    """The sort expression, never NULL (NULLs sort last in either direction)."""
-    column = parcels.c[sort.field]
+def sort_key(sort: SortSpec, can_read_internal: bool = True) -> ColumnElement[Any]:
+    """The sort expression, never NULL (NULLs and withheld values sort last either way)."""
+    column: Any = parcels.c[sort.field]
     if sort.field == "id":
         return column
+    if not can_read_internal and sort.field in DISCLOSABLE_FIELDS:
+        column = visible_value(sort.field, can_read_internal)
     if isinstance(column.type, Date | DateTime):
         kind = "date" if isinstance(column.type, Date) else "timestamptz"
         sentinel = (_EARLIEST if sort.descending else _LATEST)[kind]
@@ -173,12 +190,13 @@ def sort_key(sort: SortSpec) -> ColumnElement[Any]:
     return func.coalesce(cast(column, Double), cast(literal(sentinel_value), Double))
 
 
-def after_cursor(sort: SortSpec, cursor: Cursor) -> ColumnElement[bool]:
-    """Rows after the cursor in (sort key, id) order; ties always by id ascending."""
-    key = sort_key(sort)
+def after_cursor(sort: SortSpec, cursor: Cursor,
+                 can_read_internal: bool = True) -> ColumnElement[bool]:
+    """Rows after the cursor in (sort key, id) order; ties by id ascending."""
+    key = sort_key(sort, can_read_internal)
     value = cursor.value
     if sort.field == "id":
-        return parcels.c.id > cursor.last_id
+        return parcels.c.id < cursor.last_id if sort.descending else parcels.c.id > cursor.last_id
     value_expr = cast(literal(value), key.type)
     beyond = key < value_expr if sort.descending else key > value_expr
     return or_(beyond, and_(key == value_expr, parcels.c.id > cursor.last_id))
@@ -198,7 +216,8 @@ def filtered_parcels(
     stmt = select(*(columns or [parcels])).select_from(
         parcels.join(sites, sites.c.id == parcels.c.site_id)
     )
-    return stmt.where(visibility_clause(can_read_internal), *where_clauses(f, reference))
+    return stmt.where(visibility_clause(can_read_internal),
+                      *where_clauses(f, reference, can_read_internal))
 
 
 def count_parcels(f: ParcelFilter, *, can_read_internal: bool, reference: date) -> Select[Any]:
