@@ -1,7 +1,7 @@
 """Roles, API keys (service, schema, CLI) and the authentication dependency.
 
-The dependency is unit-tested on a throwaway FastAPI app through ``TestClient``; the real
-service's routes are tested over HTTP elsewhere.
+The dependency is tested on a small probe app served by uvicorn and called over real HTTP;
+the real service's routes are tested over HTTP elsewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -37,6 +36,7 @@ from app.services.api_keys import (
     revoke_api_key,
 )
 from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.server import serving_app
 
 LEIPZIG = "14713"
 HALLE = "15002"
@@ -277,7 +277,7 @@ def keys(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[Keys]:
 
 
 @pytest.fixture(scope="module")
-def client(engine: Engine) -> TestClient:
+def client(engine: Engine) -> Iterator[httpx.Client]:
     probe = FastAPI()
     probe.state.engine = engine
     register_problem_handlers(probe)
@@ -296,7 +296,8 @@ def client(engine: Engine) -> TestClient:
         ensure_can_write_district(principal, ags)
         return {"written_by": principal.actor}
 
-    return TestClient(probe)
+    with serving_app(probe) as http:
+        yield http
 
 
 def _bearer(key: str) -> dict[str, str]:
@@ -311,14 +312,14 @@ def _assert_problem(response: httpx.Response, status: int, detail_part: str) -> 
     assert detail_part in body["detail"]
 
 
-def test_no_header_is_the_public_principal(client: TestClient) -> None:
+def test_no_header_is_the_public_principal(client: httpx.Client) -> None:
     response = client.get("/whoami")
     assert response.status_code == 200
     assert response.json() == {"role": "public", "key_id": None, "actor": "public",
                                "districts": []}
 
 
-def test_valid_key_yields_its_principal(client: TestClient, keys: Keys) -> None:
+def test_valid_key_yields_its_principal(client: httpx.Client, keys: Keys) -> None:
     body = client.get("/whoami", headers=_bearer(keys.editor)).json()
     assert body == {"role": "editor", "key_id": keys.editor_id,
                     "actor": f"api-key:{keys.editor_id}:t-editor", "districts": [LEIPZIG]}
@@ -335,7 +336,7 @@ def test_valid_key_yields_its_principal(client: TestClient, keys: Keys) -> None:
      ("", "Malformed", "invalid_request")],
 )
 def test_bad_credentials_are_401_with_a_bearer_challenge(
-        client: TestClient, header: str, detail_part: str, error: str) -> None:
+        client: httpx.Client, header: str, detail_part: str, error: str) -> None:
     response = client.get("/whoami", headers={"Authorization": header})
     _assert_problem(response, 401, detail_part)
     challenge = response.headers["www-authenticate"]
@@ -343,32 +344,32 @@ def test_bad_credentials_are_401_with_a_bearer_challenge(
     assert f'error="{error}"' in challenge
 
 
-def test_revoked_key_is_401(client: TestClient, keys: Keys) -> None:
+def test_revoked_key_is_401(client: httpx.Client, keys: Keys) -> None:
     response = client.get("/whoami", headers=_bearer(keys.revoked))
     _assert_problem(response, 401, "revoked")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_internal_data_needs_a_key(client: TestClient, keys: Keys) -> None:
+def test_internal_data_needs_a_key(client: httpx.Client, keys: Keys) -> None:
     response = client.get("/internal")
     _assert_problem(response, 401, "requires an API key")
     assert response.headers["www-authenticate"] == 'Bearer realm="gefis-md"'
     assert client.get("/internal", headers=_bearer(keys.analyst)).json() == {"role": "analyst"}
 
 
-def test_public_write_is_401(client: TestClient) -> None:
+def test_public_write_is_401(client: httpx.Client) -> None:
     response = client.post(f"/districts/{LEIPZIG}/parcels")
     _assert_problem(response, 401, "Writing requires an API key")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_analyst_write_is_403(client: TestClient, keys: Keys) -> None:
+def test_analyst_write_is_403(client: httpx.Client, keys: Keys) -> None:
     response = client.post(f"/districts/{LEIPZIG}/parcels", headers=_bearer(keys.analyst))
     _assert_problem(response, 403, "'analyst' may not write")
     assert "www-authenticate" not in response.headers
 
 
-def test_editor_writes_only_in_its_districts(client: TestClient, keys: Keys) -> None:
+def test_editor_writes_only_in_its_districts(client: httpx.Client, keys: Keys) -> None:
     inside = client.post(f"/districts/{LEIPZIG}/parcels", headers=_bearer(keys.editor))
     assert inside.status_code == 200
     assert inside.json() == {"written_by": f"api-key:{keys.editor_id}:t-editor"}
@@ -377,12 +378,12 @@ def test_editor_writes_only_in_its_districts(client: TestClient, keys: Keys) -> 
 
 
 @pytest.mark.parametrize("ags", [LEIPZIG, HALLE])
-def test_admin_writes_everywhere(client: TestClient, keys: Keys, ags: str) -> None:
+def test_admin_writes_everywhere(client: httpx.Client, keys: Keys, ags: str) -> None:
     response = client.post(f"/districts/{ags}/parcels", headers=_bearer(keys.admin))
     assert response.status_code == 200
 
 
-def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
+def test_openapi_declares_the_bearer_scheme(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["ApiKey"] == {
         "type": "http", "scheme": "bearer", "bearerFormat": "gefis_<43 characters>",
