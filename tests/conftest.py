@@ -140,3 +140,12 @@ def api_keys(engine: Engine, demo_loaded: dict[str, int]) -> dict[str, str]:
         for role_key, (name, role, districts) in specs.items():
             _, keys[role_key] = create_api_key(conn, name, role, districts, "pytest")
     return keys
+
+
+@pytest.fixture(scope="session")
+def clients(service_url: str, api_keys: dict[str, str]) -> dict[str, Any]:
+    """``/api/v1`` clients of the running service by role, plus ``public`` (no key)."""
+    from tests.resource_client import Client
+
+    return {"public": Client(service_url),
+            **{role: Client(service_url, key) for role, key in api_keys.items()}}

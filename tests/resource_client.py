@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine
-
-from app.services.api_keys import create_api_key
 
 LEIPZIG = "14713"
 HALLE = "15002"
@@ -20,21 +17,6 @@ HALLE_SQUARE = {"type": "Polygon", "coordinates": [[
 #: Leipzig Markt and a point in the Baltic Sea (far outside the region), lon/lat.
 LEIPZIG_POINT = {"type": "Point", "coordinates": [12.3752, 51.3406]}
 BALTIC_POINT = {"type": "Point", "coordinates": [11.0, 54.5]}
-
-
-def make_keys(engine: Engine, prefix: str) -> dict[str, str]:
-    """Committed bearer keys by role: analyst, editor (Leipzig), editor_halle, admin."""
-    specs = {
-        "analyst": ("analyst", []),
-        "editor": ("editor", [LEIPZIG]),
-        "editor_halle": ("editor", [HALLE]),
-        "admin": ("admin", []),
-    }
-    keys: dict[str, str] = {}
-    with engine.begin() as conn:
-        for name, (role, districts) in specs.items():
-            _, keys[name] = create_api_key(conn, f"{prefix}-{name}", role, districts, "pytest")
-    return keys
 
 
 class Client:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 import app.domain.matching
 import app.domain.parcel_combination
 import app.services.matching
+from app.domain.clock import today
 from app.domain.errors import Forbidden, InvalidInput, Unauthorized
 from app.domain.matching import Candidate, MatchRequest, combine, rank, score
 from app.domain.parcel_combination import adjacency_groups, pick_combination
@@ -269,7 +270,7 @@ SINGLES_REQUEST = MatchRequest(net_area_min_ha=5, user_group="logistik", max_jun
 
 
 def test_ranking_on_known_parcels(only_ours: Connection, singles: dict[str, int]) -> None:
-    out = find_matches(only_ours, SINGLES_REQUEST, ANALYST, date.today())
+    out = find_matches(only_ours, SINGLES_REQUEST, ANALYST, today())
     # asked: area 30, junction 15, rail 10, district 10 = 65
     assert [(r.parcel_id, r.score) for r in out.results] == [
         (singles["full"], 100.0), (singles["norail"], 84.6), (singles["far"], 76.9)]
@@ -282,13 +283,13 @@ def test_ranking_on_known_parcels(only_ours: Connection, singles: dict[str, int]
     assert out.results[0].parcel["owner_name"] == "Geheim GmbH"  # analysts see internals
     assert out.enquiry_id is None
     limited = find_matches(only_ours, SINGLES_REQUEST.model_copy(update={"limit": 2}),
-                           ANALYST, date.today())
+                           ANALYST, today())
     assert [r.parcel_id for r in limited.results] == [singles["full"], singles["norail"]]
 
 
 def test_public_sees_only_published_fields(only_ours: Connection,
                                            singles: dict[str, int]) -> None:
-    out = find_matches(only_ours, SINGLES_REQUEST, PUBLIC, date.today())
+    out = find_matches(only_ours, SINGLES_REQUEST, PUBLIC, today())
     assert out.results[0].parcel_id == singles["full"]
     assert "owner_name" not in out.results[0].parcel
     assert out.results[0].parcel["net_area_ha"] == pytest.approx(9.0, abs=1e-6)
@@ -302,7 +303,7 @@ def test_public_sees_only_published_fields(only_ours: Connection,
 def test_restriction_tolerance(only_ours: Connection, singles: dict[str, int], tolerance: str,
                                expected: set[str]) -> None:
     request = SINGLES_REQUEST.model_copy(update={"restriction_tolerance": tolerance})
-    out = find_matches(only_ours, request, ANALYST, date.today())
+    out = find_matches(only_ours, request, ANALYST, today())
     assert {r.parcel_id for r in out.results} == {singles[k] for k in expected}
 
 
@@ -335,7 +336,7 @@ def test_adjacency_is_within_30_m_on_one_site(only_ours: Connection,
                                               adjacent: dict[str, int]) -> None:
     request = MatchRequest(net_area_min_ha=6, user_group="logistik")
     pairs = adjacent_pairs(only_ours, request, [adjacent["site"]], can_read_internal=True,
-                           reference=date.today())
+                           reference=today())
     a = adjacent
     assert set(pairs) == {tuple(sorted(p)) for p in [(a["A"], a["B"]), (a["B"], a["C"]),
                                                      (a["A"], a["H"])]}
@@ -344,7 +345,7 @@ def test_adjacency_is_within_30_m_on_one_site(only_ours: Connection,
 def test_combination_offered_when_no_single_parcel_is_large_enough(
         only_ours: Connection, adjacent: dict[str, int]) -> None:
     request = MatchRequest(net_area_min_ha=6, user_group="logistik", rail_siding_required=True)
-    out = find_matches(only_ours, request, PUBLIC, date.today())
+    out = find_matches(only_ours, request, PUBLIC, today())
     assert out.results == ()
     assert len(out.combinations) == 1
     combo = out.combinations[0]
@@ -358,7 +359,7 @@ def test_combination_offered_when_no_single_parcel_is_large_enough(
     assert [p["id"] for p in combo.parcels] == list(combo.parcel_ids)
     # With one single parcel large enough, no combination is offered.
     smaller = find_matches(only_ours, request.model_copy(update={"net_area_min_ha": 4}),
-                           PUBLIC, date.today())
+                           PUBLIC, today())
     assert smaller.results and smaller.combinations == ()
 
 
@@ -369,17 +370,17 @@ def _enquiries(conn: Connection) -> int:
 def test_saving_an_enquiry(only_ours: Connection, singles: dict[str, int]) -> None:
     request = SINGLES_REQUEST.model_copy(update={"save_enquiry": True,
                                                  "needed_by": date(2027, 1, 1)})
-    out = find_matches(only_ours, request, EDITOR, date.today())
+    out = find_matches(only_ours, request, EDITOR, today())
     assert out.results and out.enquiry_id is not None
     row = only_ours.execute(text("SELECT * FROM enquiries WHERE id = :id"),
                             {"id": out.enquiry_id}).one()
     assert (row.received_on, row.district_ags, row.required_net_area_ha_min,
             row.required_net_area_ha_max, row.user_group, row.needed_by, row.outcome,
-            row.created_by) == (date.today(), LEIPZIG, 5.0, None, "logistik",
+            row.created_by) == (today(), LEIPZIG, 5.0, None, "logistik",
                                 date(2027, 1, 1), "offen", EDITOR.actor)
     assert row.requirements == request.model_dump(mode="json")
     unmet = request.model_copy(update={"net_area_min_ha": 10_000.0})
-    none = find_matches(only_ours, unmet, EDITOR, date.today())
+    none = find_matches(only_ours, unmet, EDITOR, today())
     assert none.results == () and none.combinations == ()
     outcome = only_ours.execute(text("SELECT outcome FROM enquiries WHERE id = :id"),
                                 {"id": none.enquiry_id}).scalar_one()
@@ -392,7 +393,7 @@ def test_saving_needs_a_writer(conn: Connection, principal: Principal,
     before = _enquiries(conn)
     request = MatchRequest(net_area_min_ha=1, user_group="logistik", save_enquiry=True)
     with pytest.raises(error):
-        find_matches(conn, request, principal, date.today())
+        find_matches(conn, request, principal, today())
     assert _enquiries(conn) == before
 
 
@@ -400,7 +401,7 @@ def test_unknown_preferred_district_is_named(conn: Connection) -> None:
     request = MatchRequest(net_area_min_ha=1, user_group="logistik",
                            preferred_districts=(LEIPZIG, "99999"))
     with pytest.raises(InvalidInput) as info:
-        find_matches(conn, request, PUBLIC, date.today())
+        find_matches(conn, request, PUBLIC, today())
     assert info.value.problems[0].field == "preferred_districts"
     assert "99999" in info.value.detail
 
@@ -410,7 +411,7 @@ def test_parcels_of_withdrawn_sites_are_not_offered(only_ours: Connection,
     site = only_ours.execute(text("SELECT site_id FROM parcels WHERE id = :id"),
                              {"id": singles["full"]}).scalar_one()
     only_ours.execute(text("UPDATE sites SET withdrawn_at = now() WHERE id = :id"), {"id": site})
-    out = find_matches(only_ours, SINGLES_REQUEST, ANALYST, date.today())
+    out = find_matches(only_ours, SINGLES_REQUEST, ANALYST, today())
     assert out.results == ()
 
 # --- HTTP -------------------------------------------------------------------------------
@@ -430,7 +431,7 @@ def test_http_contract(base_url: str) -> None:
     assert set(data) == {"request", "reference_date", "results", "combinations", "enquiry_id"}
     assert data["request"]["user_group"] == "logistik"
     assert data["request"]["restriction_tolerance"] == "gering"
-    assert date.fromisoformat(data["reference_date"]) == date.today()
+    assert date.fromisoformat(data["reference_date"]) == today()
     assert data["enquiry_id"] is None and data["combinations"] == []
     assert data["results"], "the demo has available logistics parcels"
     scores = [r["score"] for r in data["results"]]

@@ -15,11 +15,12 @@ from pyproj import Transformer
 from sqlalchemy import Engine, text
 
 from app.domain.availability import latest_available_date
+from app.domain.clock import today
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
 
-TODAY = date.today()
+TODAY = today()
 HORIZON = ("sofort", "kurzfristig", "mittelfristig", "langfristig")
 RANK = ("keine", "gering", "erhoeht")
 

@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from pyproj import Transformer
-from sqlalchemy import Engine
 
+from app.domain.clock import today
 from tests.resource_client import (
     BALTIC_POINT,
     LEIPZIG_POINT,
     LEIPZIG_SQUARE,
     Client,
     all_coordinates,
-    make_keys,
     problem_fields,
 )
-from tests.server import running_service
-
-
-@pytest.fixture(scope="module")
-def base_url(database_url: str, demo_loaded: dict[str, int]) -> Iterator[str]:
-    with running_service(database_url) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def keys(engine: Engine, demo_loaded: dict[str, int]) -> dict[str, str]:
-    return make_keys(engine, "sales")
-
-
-@pytest.fixture(scope="module")
-def clients(base_url: str, keys: dict[str, str]) -> dict[str, Client]:
-    return {"public": Client(base_url), **{role: Client(base_url, key)
-                                           for role, key in keys.items()}}
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +63,7 @@ def test_sale_location_from_municipality_district_utm_point_or_parcel(admin: Cli
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"sale_date": (date.today() + timedelta(days=1)).isoformat()}, "sale_date"),
+    ({"sale_date": (today() + timedelta(days=1)).isoformat()}, "sale_date"),
     ({"sale_date": "1989-12-31"}, "sale_date"),
     ({"geometry": BALTIC_POINT}, "geometry"),
     ({"geometry": {"type": "Point", "coordinates": [300000.0, 5700000.0]}}, "geometry"),
@@ -141,7 +121,7 @@ def test_sale_update_needs_a_current_if_match(admin: Client) -> None:
     assert body["district_ags"] == "14729" and body["geometry"] is None  # location replaced
     assert updated.headers["ETag"] == f'"land-sale-{sale["id"]}-v2"'
     assert problem_fields(admin.patch(path, {"area_ha": 3.0}, sale["_etag"]), 412) == []
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (today() + timedelta(days=3)).isoformat()
     assert problem_fields(admin.patch(path, {"sale_date": future}, updated.headers["ETag"]),
                           422) == ["sale_date"]
     assert admin.get(path).json()["area_ha"] == 2.0

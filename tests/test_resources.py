@@ -6,7 +6,6 @@ Land sales and enquiries are in ``test_resource_sales.py`` and ``test_resource_e
 from __future__ import annotations
 
 import doctest
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,49 +21,38 @@ from tests.resource_client import (
     LEIPZIG_SQUARE,
     Client,
     all_coordinates,
-    make_keys,
     problem_fields,
 )
-from tests.server import running_service
 
 ATTRIBUTION = ("© GeoBasis-DE / BKG 2017 (Daten verändert); Verwaltungsgrenzen VG250, "
                "Gebietsstand 01.01.2016")
 
 
-@pytest.fixture(scope="module")
-def base_url(database_url: str, demo_loaded: dict[str, int]) -> Iterator[str]:
-    with running_service(database_url) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
-def keys(engine: Engine, demo_loaded: dict[str, int]) -> dict[str, str]:
-    return make_keys(engine, "resources")
+def public(clients: dict[str, Client]) -> Client:
+    return clients["public"]
 
 
 @pytest.fixture(scope="module")
-def public(base_url: str) -> Client:
-    return Client(base_url)
+def analyst(clients: dict[str, Client]) -> Client:
+    return clients["analyst"]
 
 
 @pytest.fixture(scope="module")
-def analyst(base_url: str, keys: dict[str, str]) -> Client:
-    return Client(base_url, keys["analyst"])
+def editor(clients: dict[str, Client]) -> Client:
+    return clients["editor"]
 
 
 @pytest.fixture(scope="module")
-def editor(base_url: str, keys: dict[str, str]) -> Client:
-    return Client(base_url, keys["editor"])
+def editor_halle(clients: dict[str, Client]) -> Client:
+    return clients["editor_halle"]
 
 
 @pytest.fixture(scope="module")
-def editor_halle(base_url: str, keys: dict[str, str]) -> Client:
-    return Client(base_url, keys["editor_halle"])
-
-
-@pytest.fixture(scope="module")
-def admin(base_url: str, keys: dict[str, str]) -> Client:
-    return Client(base_url, keys["admin"])
+def admin(clients: dict[str, Client]) -> Client:
+    return clients["admin"]
 
 
 @pytest.mark.parametrize("module", [app.api.etags, app.api.list_params, app.db.queries.keyset,
