@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
 
 from app import __version__
 from app.api import health, parcel_edits, parcel_history, parcels, vocabularies
+from app.api.admission import Admission, AdmissionGate
 from app.api.districts import router as districts_router
 from app.api.enquiries import router as enquiries_router
 from app.api.land_sales import router as land_sales_router
@@ -16,7 +19,7 @@ from app.api.limits import BodySizeLimit
 from app.api.matches import router as matches_router
 from app.api.problems import register_problem_handlers
 from app.api.sites import router as sites_router
-from app.db.session import build_engine
+from app.db.session import build_engine, build_health_engine
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -27,6 +30,9 @@ Gebietsstand 01.01.2016. Standorte, Flächen, Verkäufe und Autobahnen der Demo 
 **synthetisch** (kalibriert auf die Potenzialstudie IRMD 2020/21).
 """
 
+#: Worker threads kept free beyond the admission limit (health checks, docs).
+THREAD_HEADROOM = 8
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service for ``settings`` (default: read from the environment)."""
@@ -35,10 +41,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = build_engine(settings)
+        app.state.health_engine = build_health_engine(settings)
+        _size_thread_pool(settings)
         try:
             yield
         finally:
             app.state.engine.dispose()
+            app.state.health_engine.dispose()
 
     app = FastAPI(
         title="GEFIS-MD",
@@ -47,7 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.admission = Admission(
+        limit=settings.admission_limit, wait_s=settings.queue_wait_s,
+        max_queued=settings.max_queued)
     register_problem_handlers(app)
+    # The last added is the outermost: bodies are read (and sized) before a request queues.
+    app.add_middleware(AdmissionGate, admission=app.state.admission)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(vocabularies.router)
@@ -60,6 +74,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enquiries_router)
     app.include_router(matches_router)
     return app
+
+
+def _size_thread_pool(settings: Settings) -> None:
+    """Give the worker-thread pool room for every admitted request plus the exempt ones.
+
+    Synchronous handlers run in AnyIO's default thread pool (40 threads); an admitted
+    request occupies at most one thread at a time, so this keeps ``/health`` and the docs
+    from ever waiting for a thread behind admitted work.
+    """
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = max(limiter.total_tokens, settings.admission_limit + THREAD_HEADROOM)
 
 
 app = create_app()

@@ -27,11 +27,38 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "GEFIS_DATABASE_URL"),
         description="SQLAlchemy/libpq URL of the PostGIS database.",
     )
-    db_pool_size: int = Field(default=8, ge=1, le=100)
-    db_max_overflow: int = Field(default=4, ge=0, le=100)
+    db_pool_size: int = Field(
+        default=8, ge=1, le=100, description="Connections kept open by one service process.")
+    db_max_overflow: int = Field(
+        default=4, ge=0, le=100, description="Extra connections opened under load, then closed.")
+    db_pool_timeout_s: float = Field(
+        default=5.0, gt=0, le=120,
+        description="Longest wait for a pooled connection inside a request (a safety net: "
+        "the admission gate keeps requests from waiting here at all).")
     db_statement_timeout_ms: int = Field(
         default=30_000, ge=0, description="Per-statement limit; 0 disables it."
     )
+
+    # --- admission (requests in flight) --------------------------------------------
+    max_in_flight: int | None = Field(
+        default=None, ge=1, le=200,
+        description="Requests that may use the database at once per process; the rest "
+        "queue. Default (unset): pool size + overflow, so no request waits for a connection "
+        "while holding a worker thread.")
+    queue_wait_s: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Longest time a request queues for admission before a 503 with "
+        "Retry-After.")
+    max_queued: int = Field(
+        default=1000, ge=0,
+        description="Requests that may queue per process; beyond this, 503 at once.")
+
+    # --- geometry intake -------------------------------------------------------------
+    geometry_max_vertices: int = Field(
+        default=20_000, ge=4,
+        description="Most vertices a client geometry may have (checked before PostGIS).")
+    geometry_min_area_m2: float = Field(
+        default=1.0, ge=0, description="Smaller polygons (slivers) are refused.")
 
     # --- data -----------------------------------------------------------------------
     geodata_dir: Path = Field(default=PROJECT_ROOT / "geodata")
@@ -59,6 +86,16 @@ class Settings(BaseSettings):
         if self.page_size_default > self.page_size_max:
             raise ValueError("page_size_default must not exceed page_size_max")
         return self
+
+    @property
+    def pool_capacity(self) -> int:
+        """Connections one process may hold at most (pool size + overflow)."""
+        return self.db_pool_size + self.db_max_overflow
+
+    @property
+    def admission_limit(self) -> int:
+        """Requests admitted at once: ``max_in_flight``, by default the pool's capacity."""
+        return self.max_in_flight or self.pool_capacity
 
     @field_validator("database_url")
     @classmethod

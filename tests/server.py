@@ -24,10 +24,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(database_url: str, timeout_s: float = 30.0) -> Iterator[str]:
-    """Start ``uvicorn app.main:app`` on a free port; yield its base URL; stop it after."""
+def running_service(database_url: str, timeout_s: float = 30.0,
+                    env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start ``uvicorn app.main:app`` on a free port; yield its base URL; stop it after.
+
+    ``env`` adds environment variables (service settings such as ``GEFIS_MAX_IN_FLIGHT``).
+    """
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],

@@ -1,13 +1,16 @@
 """Refuse request bodies above a configured size with 413 problem+json.
 
-Two paths, so an oversized upload never reaches a handler:
+An oversized upload never reaches a handler:
 
 * With a ``Content-Length`` (and no ``Transfer-Encoding``) the length is checked before
   anything is read; the server guarantees the body has exactly that length.
-* Without one (chunked uploads), the body is read here first, counting the bytes, up to the
-  limit. Over it, the 413 is answered here; otherwise the buffered body is replayed to the
-  app through a fresh ``receive``. (Raising from inside the app's ``receive`` does not work:
-  FastAPI wraps such errors into a 400 "There was an error parsing the body".)
+* The body is then read here, counting the bytes (chunked uploads have no length to check
+  first), up to the limit. Over it, the 413 is answered here; otherwise the buffered body is
+  replayed to the app through a fresh ``receive``. (Raising from inside the app's ``receive``
+  does not work: FastAPI wraps such errors into a 400 "There was an error parsing the body".)
+
+Reading the whole body before the app runs also means a slow uploader never holds one of
+the admission gate's slots (see :mod:`app.api.admission`, which runs inside this one).
 """
 
 from __future__ import annotations
@@ -32,13 +35,12 @@ class BodySizeLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and b"transfer-encoding" not in headers:
-            if length.strip().isdigit() and int(length) > self.max_bytes:
-                await self._refuse(scope, send)
-                return
-            await self.app(scope, receive, send)
+        declared = (length is not None and b"transfer-encoding" not in headers
+                    and length.strip().isdigit())
+        if declared and int(length) > self.max_bytes:
+            await self._refuse(scope, send)
             return
-        # No trustworthy length: read and count the body before the app sees any of it.
+        # Read and count the body before the app sees any of it.
         chunks: list[bytes] = []
         size = 0
         while True:

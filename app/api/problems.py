@@ -2,11 +2,16 @@
 
 Handlers are registered once for the service's problem kinds, FastAPI's request validation,
 Starlette's HTTP errors and database errors (translated by :mod:`app.db.errors`).
+
+A 405 lists in ``Allow`` every documented method of the path (Starlette would list only those
+of the first route it tried, and each method is a route of its own in FastAPI).
+Problem texts that quote client input stay valid UTF-8 (a lone surrogate is escaped).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,14 +44,44 @@ def problem_response(
         "type": PROBLEM_TYPE_BASE + type_slug,
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": _utf8(detail),
         "instance": request.url.path,
     }
     if problems:
         body["errors"] = [
-            {"field": p.field, "reason": p.reason, "code": p.code} for p in problems
+            {"field": None if p.field is None else _utf8(p.field), "reason": _utf8(p.reason),
+             "code": p.code}
+            for p in problems
         ]
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _utf8(text: str) -> str:
+    """``text`` with lone surrogates (from JSON escapes like ``\\ud800``) written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_PATH_PARAMETER = re.compile(r"\{[^/{}]+\}")
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    """``/parcels/{parcel_id}`` → a regex of the paths it stands for (one segment per name)."""
+    literals = _PATH_PARAMETER.split(template)
+    return re.compile("[^/]+".join(re.escape(part) for part in literals))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document lists for the request's path (all its operations).
+
+    Read from the document, so ``Allow`` and the documentation cannot disagree.
+    """
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    methods = {method.upper() for template, item in paths.items()
+               if _template_regex(template).fullmatch(path)
+               for method in item if method in _HTTP_METHODS}
+    return sorted(methods)
 
 
 def _from_error(request: Request, exc: GefisError) -> JSONResponse:
@@ -66,7 +101,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     problems = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        reason, code = err.get("msg", "invalid"), err.get("type", "invalid")
+        reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        code = err.get("type", "invalid")
         problems.append(FieldProblem(".".join(loc) or None, reason, code))
     return problem_response(
         request, 422, "Invalid input", "The request does not match the expected schema.",
@@ -77,9 +113,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     return problem_response(
-        request, exc.status_code, str(exc.detail), str(exc.detail), slug,
-        headers=getattr(exc, "headers", None),
+        request, exc.status_code, str(exc.detail), str(exc.detail), slug, headers=headers or None,
     )
 
 
@@ -106,6 +144,10 @@ async def _value_error(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(
             request, 422, "Invalid input", "Text values must not contain NUL (0x00) characters.",
             "invalid-input", [FieldProblem(None, "text contains a NUL (0x00) character", "nul")])
+    if isinstance(exc, UnicodeEncodeError):  # text the input models did not check
+        return problem_response(
+            request, 422, "Invalid input", "Text values must be valid Unicode.", "invalid-input",
+            [FieldProblem(None, "text contains a lone surrogate", "unicode")])
     log.exception("unexpected error", exc_info=exc)
     return problem_response(
         request, 500, "Internal error", "An unexpected error occurred.", "internal-error")
@@ -114,7 +156,8 @@ async def _value_error(request: Request, exc: Exception) -> JSONResponse:
 async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
     log.error("no database connection free: %s", exc)
     return _from_error(request, ServiceUnavailable(
-        "The service is busy: no database connection became free in time. Retry shortly."))
+        "The service is busy: no database connection became free in time. Retry shortly.",
+        headers={"Retry-After": "1"}))
 
 
 def register_problem_handlers(app: FastAPI) -> None:

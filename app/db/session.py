@@ -16,16 +16,43 @@ from sqlalchemy import Connection, Engine, create_engine, text
 
 from app.settings import Settings, get_settings
 
+#: Connections of the health check's own pool (``/health`` must answer while the main pool
+#: is saturated) and how long it waits for one, in seconds.
+HEALTH_POOL_SIZE = 1
+HEALTH_POOL_OVERFLOW = 1
+HEALTH_POOL_TIMEOUT_S = 2.0
+
+
+def _connect_args(settings: Settings, application_name: str) -> dict[str, str]:
+    options = f"-c statement_timeout={settings.db_statement_timeout_ms} -c timezone=UTC"
+    return {"options": options, "application_name": application_name}
+
 
 def build_engine(settings: Settings) -> Engine:
-    """A pooled engine for ``settings.database_url`` with the service's session options."""
-    options = f"-c statement_timeout={settings.db_statement_timeout_ms} -c timezone=UTC"
+    """A pooled engine for ``settings.database_url`` with the service's session options.
+
+    A request waits at most ``db_pool_timeout_s`` for a connection (then 503); the admission
+    gate in front of the routers normally keeps it from waiting at all.
+    """
     return create_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_s,
         pool_pre_ping=True,
-        connect_args={"options": options, "application_name": "gefis-md"},
+        connect_args=_connect_args(settings, "gefis-md"),
+    )
+
+
+def build_health_engine(settings: Settings) -> Engine:
+    """A tiny engine of its own for ``/health``, apart from the requests' pool."""
+    return create_engine(
+        settings.database_url,
+        pool_size=HEALTH_POOL_SIZE,
+        max_overflow=HEALTH_POOL_OVERFLOW,
+        pool_timeout=HEALTH_POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+        connect_args=_connect_args(settings, "gefis-md-health"),
     )
 
 

@@ -8,31 +8,29 @@ vocabularies; the database re-checks everything.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain import vocab
 from app.domain.clock import today
-from app.domain.parcel_input import EARLIEST_DATE, NonNegative
+from app.domain.geometry_input import PointGeometry
+from app.domain.parcel_input import (
+    EARLIEST_DATE,
+    AreaHa,
+    BuyerOriginCode,
+    Id,
+    IsoDate,
+    PriceEurM2,
+    UserGroupCode,
+    reject_lone_surrogates,
+)
 
 DISTRICT_AGS_PATTERN = r"^[0-9]{5}$"
 MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
 
 #: Fields that together say where a sale lies (sending one replaces the location).
 LOCATION_FIELDS: tuple[str, ...] = ("geometry", "municipality_ags", "district_ags")
-
-PositiveHa = Annotated[float, Field(gt=0, le=100_000)]
-
-
-class PointGeometry(BaseModel):
-    """A GeoJSON Point (x, y in the CRS named by ``crs``; lon, lat by default)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: Literal["Point"] = Field(description="Only Point")
-    coordinates: list[float] = Field(min_length=2, max_length=3)
-
 
 def check_sale_date(value: date | None) -> date | None:
     """A sale date lies between 1990-01-01 and today."""
@@ -51,17 +49,22 @@ class LandSaleFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: str | None = Field(None, max_length=100)
-    sale_date: date | None = None
+    sale_date: IsoDate | None = Field(None, description="Between 1990-01-01 and today")
     district_ags: str | None = Field(None, pattern=DISTRICT_AGS_PATTERN)
     municipality_ags: str | None = Field(None, pattern=MUNICIPALITY_AGS_PATTERN)
     geometry: PointGeometry | None = Field(
         None, description="Location of the sale (Point); district and municipality follow")
-    parcel_id: int | None = Field(None, ge=1, description="The parcel sold, if registered")
-    site_id: int | None = Field(None, ge=1, description="The site of the sale, if registered")
-    area_ha: PositiveHa | None = Field(None, description="Sold area in hectares")
-    price_eur_m2: NonNegative | None = Field(None, description="Price in EUR per m²")
-    buyer_user_group: str | None = None
-    buyer_origin: str | None = None
+    parcel_id: Id | None = Field(None, description="The parcel sold, if registered")
+    site_id: Id | None = Field(None, description="The site of the sale, if registered")
+    area_ha: AreaHa | None = Field(None, description="Sold area in hectares")
+    price_eur_m2: PriceEurM2 | None = Field(None, description="Price in EUR per m²")
+    buyer_user_group: UserGroupCode | None = None
+    buyer_origin: BuyerOriginCode | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _valid_unicode(cls, v: Any) -> Any:
+        return reject_lone_surrogates(v)
 
     @field_validator("sale_date")
     @classmethod
@@ -89,8 +92,8 @@ class LandSaleCreate(LandSaleFields):
     """A new land sale: date and area are required, and a location (or a parcel or site
     to take it from)."""
 
-    sale_date: date
-    area_ha: PositiveHa = Field(description="Sold area in hectares")
+    sale_date: IsoDate = Field(description="Between 1990-01-01 and today")
+    area_ha: AreaHa = Field(description="Sold area in hectares")
 
 
 class LandSalePatch(LandSaleFields):

@@ -2,33 +2,183 @@
 
 The database re-checks everything (vocabularies, net ≤ gross, geometry); validating here as
 well gives the client every problem at once, with field names it knows.
+
+The input types shared by every write model (parcels, sites, land sales, enquiries,
+matching) live here too: :class:`Range` bounds a number by its column type and names the
+whole range when refused, :data:`IsoDate` accepts only ``YYYY-MM-DD``, :func:`code_of`
+publishes a vocabulary as an enum, and :func:`reject_lone_surrogates` keeps text that
+PostgreSQL cannot store (UTF-16 surrogates) out.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from app.domain import vocab
 from app.domain.clock import today
 from app.domain.disclosure import DISCLOSABLE_FIELDS
+from app.domain.geometry_input import PolygonGeometry
 
 EARLIEST_DATE = date(1990, 1, 1)
+
+#: Largest id accepted: 2⁵³ − 1, the largest integer a JSON number holds exactly everywhere
+#: (ids are ``bigint``, far from it).
+MAX_ID = 9_007_199_254_740_991
+#: Largest value of PostgreSQL's ``integer`` columns.
+INTEGER_MAX = 2_147_483_647
 
 #: Marketing states a plain update may set; the others have their own action.
 EDITABLE_MARKETING_STATUS: tuple[str, ...] = ("verfuegbar", "reserviert")
 
 
-class PolygonGeometry(BaseModel):
-    """A GeoJSON Polygon or MultiPolygon (coordinates in the CRS named by ``crs``)."""
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
-    model_config = ConfigDict(extra="allow")
 
-    type: Literal["Polygon", "MultiPolygon"] = Field(
-        description="Only areas: Polygon or MultiPolygon")
-    coordinates: list[Any] = Field(min_length=1)
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Annotation for a JSON number field: ``low`` ≤ value ≤ ``high`` (``low`` < value with
+    ``low_exclusive``), published as ``minimum``/``maximum`` in the schema.
+
+    A value outside, NaN, infinity, or something that is no JSON number (a boolean, a
+    string) is refused with a reason naming the whole range, e.g. "must lie between 0 and
+    99999999.99" (the bounds follow the column type, so the database never sees an
+    overflow).
+    """
+
+    low: float
+    high: float
+    low_exclusive: bool = False
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(
+            self._only_numbers,
+            core_schema.no_info_after_validator_function(self._within, handler(source)))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        out = handler(schema)
+        out["exclusiveMinimum" if self.low_exclusive else "minimum"] = self.low
+        out["maximum"] = self.high
+        return out
+
+    @property
+    def reason(self) -> str:
+        """The refusal, naming the range."""
+        if self.low_exclusive:
+            return f"must be greater than {_number(self.low)} and at most {_number(self.high)}"
+        return f"must lie between {_number(self.low)} and {_number(self.high)}"
+
+    def _only_numbers(self, value: Any) -> Any:
+        if isinstance(value, bool | str):
+            raise ValueError(f"must be a number; {self.reason}")
+        return value
+
+    def _within(self, value: float) -> float:
+        above_low = self.low < value if self.low_exclusive else self.low <= value
+        if not (above_low and value <= self.high):  # also false for NaN
+            raise ValueError(self.reason)
+        return value
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` text (or a date from Python code), never a number.
+
+    Pydantic would otherwise read ``0`` or ``"0"`` as a Unix time (1970-01-01).
+    """
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("must be a date written as YYYY-MM-DD (ISO 8601)")
+
+
+#: A calendar date as the API accepts it: ISO 8601 ``YYYY-MM-DD`` only.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+
+#: Id of a stored row (``bigint``).
+Id = Annotated[int, Range(1, MAX_ID)]
+#: An area in hectares (the whole region has about 4,400 km², i.e. 440,000 ha).
+AreaHa = Annotated[float, Range(0, 100_000, low_exclusive=True)]
+#: A price in EUR per m² (``numeric(10, 2)``: below 10⁸).
+PriceEurM2 = Annotated[float, Range(0, 99_999_999.99)]
+
+
+def code_of(vocabulary: vocab.Vocabulary, codes: tuple[str, ...] | None = None) -> WithJsonSchema:
+    """Annotation publishing a text field as an enum of ``vocabulary`` (or its ``codes``).
+
+    Only the schema: the model's own validator checks the code and names the field.
+    """
+    return WithJsonSchema(vocab.enum_schema(vocabulary, codes))
+
+
+#: One code of a vocabulary, published as an enum (checked by the models' validators).
+AvailabilityCode = Annotated[str, code_of(vocab.AVAILABILITY)]
+CategoryCode = Annotated[str, code_of(vocab.CATEGORY)]
+RestrictionLevelCode = Annotated[str, code_of(vocab.RESTRICTION_LEVEL)]
+RestrictionCauseCode = Annotated[str, code_of(vocab.RESTRICTION_CAUSE)]
+UserGroupCode = Annotated[str, code_of(vocab.USER_GROUP)]
+PlanningStatusCode = Annotated[str, code_of(vocab.PLANNING_STATUS)]
+ZoningCode = Annotated[str, code_of(vocab.ZONING)]
+ServicingCode = Annotated[str, code_of(vocab.SERVICING)]
+MarketingStatusCode = Annotated[str, code_of(vocab.MARKETING_STATUS)]
+OwnerTypeCode = Annotated[str, code_of(vocab.OWNER_TYPE)]
+BuyerOriginCode = Annotated[str, code_of(vocab.BUYER_ORIGIN)]
+EnquiryOutcomeCode = Annotated[str, code_of(vocab.ENQUIRY_OUTCOME)]
+
+
+def reject_lone_surrogates(value: Any) -> Any:
+    """``value`` unchanged unless some text in it (keys included) holds a lone surrogate.
+
+    JSON may escape one (``"\\ud800"``), Python keeps it, but it is no Unicode character and
+    PostgreSQL cannot store it; raises ``ValueError``.
+
+    >>> reject_lone_surrogates({"a": ["ok", 1]})
+    {'a': ['ok', 1]}
+    >>> reject_lone_surrogates({chr(0xD800): 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: text must be valid Unicode: it contains a lone surrogate (\\ud800)
+    """
+    if isinstance(value, BaseModel):
+        reject_lone_surrogates(value.model_dump())
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start].encode("unicode_escape").decode("ascii")
+            raise ValueError(
+                f"text must be valid Unicode: it contains a lone surrogate ({bad})") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_lone_surrogates(key)
+            reject_lone_surrogates(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            reject_lone_surrogates(item)
+    return value
 
 
 def _codes(field: str, value: Any, vocabulary: vocab.Vocabulary) -> Any:
@@ -40,8 +190,6 @@ def _codes(field: str, value: Any, vocabulary: vocab.Vocabulary) -> Any:
     return value
 
 
-NonNegative = Annotated[float, Field(ge=0)]
-
 
 class ParcelFields(BaseModel):
     """Attributes shared by create and update (all optional here)."""
@@ -50,33 +198,42 @@ class ParcelFields(BaseModel):
 
     external_id: str | None = Field(None, max_length=100)
     name: str | None = Field(None, max_length=200)
-    site_id: int | None = Field(None, ge=1)
+    site_id: Id | None = None
     geometry: PolygonGeometry | None = None
-    net_area_ha: Annotated[float, Field(gt=0)] | None = Field(
+    net_area_ha: AreaHa | None = Field(
         None, description="Net area in ha; omit to derive it (unerschlossen: 75 % of gross)")
-    category: str | None = None
-    availability: str | None = None
-    available_from: date | None = None
-    restriction_level: str | None = None
-    restriction_causes: list[str] | None = Field(None, max_length=50)
-    user_groups: list[str] | None = Field(None, min_length=1, max_length=50)
-    planning_status: str | None = None
-    zoning: str | None = None
-    servicing: str | None = None
-    marketing_status: str | None = None
-    price_eur_m2: NonNegative | None = None
-    owner_type: str | None = None
+    category: CategoryCode | None = None
+    availability: AvailabilityCode | None = None
+    available_from: IsoDate | None = Field(None, description="Between 1990 and 2100")
+    restriction_level: RestrictionLevelCode | None = None
+    restriction_causes: list[RestrictionCauseCode] | None = Field(
+        None, max_length=50)
+    user_groups: list[UserGroupCode] | None = Field(
+        None, min_length=1, max_length=50)
+    planning_status: PlanningStatusCode | None = None
+    zoning: ZoningCode | None = None
+    servicing: ServicingCode | None = None
+    marketing_status: Annotated[
+        str, code_of(vocab.MARKETING_STATUS, EDITABLE_MARKETING_STATUS)] | None = None
+    price_eur_m2: PriceEurM2 | None = None
+    owner_type: OwnerTypeCode | None = None
     owner_name: str | None = Field(None, max_length=200)
-    rail_siding: bool | None = None
-    operation_24h: bool | None = None
-    max_building_height_m: Annotated[float, Field(gt=0, le=500)] | None = None
-    broadband_mbps: Annotated[int, Field(ge=0)] | None = None
-    grid_capacity_mw: NonNegative | None = None
+    rail_siding: StrictBool | None = None
+    operation_24h: StrictBool | None = None
+    max_building_height_m: Annotated[float, Range(0, 500, low_exclusive=True)] | None = None
+    broadband_mbps: Annotated[int, Range(0, INTEGER_MAX)] | None = None
+    grid_capacity_mw: Annotated[float, Range(0, 999_999.99)] | None = None  # numeric(8, 2)
     contact_name: str | None = Field(None, max_length=200)
     contact_email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     contact_phone: str | None = Field(None, max_length=50)
-    public_fields: list[str] | None = Field(None, max_length=50)
+    public_fields: list[Annotated[str, WithJsonSchema(
+        {"type": "string", "enum": list(DISCLOSABLE_FIELDS)})]] | None = Field(None, max_length=50)
     internal_notes: str | None = Field(None, max_length=5000)
+
+    @field_validator("*")
+    @classmethod
+    def _valid_unicode(cls, v: Any) -> Any:
+        return reject_lone_surrogates(v)
 
     @field_validator("category")
     @classmethod
@@ -167,11 +324,12 @@ class ParcelFields(BaseModel):
 class ParcelCreate(ParcelFields):
     """A new parcel: site, geometry, category, user groups and servicing are required."""
 
-    site_id: int = Field(ge=1)
+    site_id: Id
     geometry: PolygonGeometry
-    category: str
-    user_groups: list[str] = Field(min_length=1, max_length=50)
-    servicing: str
+    category: CategoryCode
+    user_groups: list[UserGroupCode] = Field(
+        min_length=1, max_length=50)
+    servicing: ServicingCode
 
 
 class ParcelPatch(ParcelFields):
@@ -183,12 +341,17 @@ class SaleInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sale_date: date
-    buyer_user_group: str
-    buyer_origin: str | None = None
-    price_eur_m2: NonNegative | None = None
-    area_ha: Annotated[float, Field(gt=0)] | None = Field(
+    sale_date: IsoDate = Field(description="Between 1990-01-01 and today")
+    buyer_user_group: UserGroupCode
+    buyer_origin: BuyerOriginCode | None = None
+    price_eur_m2: PriceEurM2 | None = None
+    area_ha: AreaHa | None = Field(
         None, description="Sold area in ha (default: the parcel's net area)")
+
+    @field_validator("*")
+    @classmethod
+    def _valid_unicode(cls, v: Any) -> Any:
+        return reject_lone_surrogates(v)
 
     @field_validator("sale_date")
     @classmethod

@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.domain.parcel_input import PolygonGeometry
+from app.domain.geometry_input import PolygonGeometry
+from app.domain.parcel_input import reject_lone_surrogates
 
 MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
 
@@ -25,6 +26,11 @@ class PartnerInput(BaseModel):
                                   description="Municipality AGS (8 digits)")
     share_pct: Decimal = Field(gt=0, le=100, max_digits=5, decimal_places=2,
                                description="Share in percent; all shares sum to 100")
+
+    @field_validator("*")
+    @classmethod
+    def _valid_unicode(cls, v: Any) -> Any:
+        return reject_lone_surrogates(v)
 
 
 def check_partners(partners: list[PartnerInput] | None) -> list[PartnerInput] | None:
@@ -59,6 +65,11 @@ class SiteFields(BaseModel):
     partners: list[PartnerInput] | None = Field(
         None, description="Partner municipalities of an inter-municipal site; replaced as a "
                           "whole when sent, shares sum to 100")
+
+    @field_validator("*")
+    @classmethod
+    def _valid_unicode(cls, v: Any) -> Any:
+        return reject_lone_surrogates(v)
 
     @field_validator("name")
     @classmethod
