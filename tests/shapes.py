@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 from pyproj import Transformer
@@ -61,3 +63,40 @@ def insert_parcel(conn: Connection, site_id: int, geom_ewkt: str, **extra: Any) 
         {**params, "geom": geom_ewkt},
     ).scalar_one()
     return parcel_id
+
+
+#: A point in Leipzig city, EPSG:25832 (about 2 km east of the centre).
+LEIPZIG_EAST_X, LEIPZIG_EAST_Y = 731_000.0, 5_690_000.0
+
+
+def zigzag_star(vertices: int, *, x: float = LEIPZIG_EAST_X, y: float = LEIPZIG_EAST_Y,
+                outer_m: float = 400.0, inner_m: float = 300.0,
+                crossings: int = 0) -> list[list[float]]:
+    """Closed GeoJSON ring (EPSG:25832, cm) of a star with ``vertices`` alternating points.
+
+    Even points lie on the outer circle, odd ones on the inner (radii in m, centre x, y),
+    so the ring is simple. Each of the first ``crossings`` spikes (every fourth point) has
+    two outer points swapped, which makes its edges cross (a few crossing edge pairs each).
+    """
+    step = 2 * math.pi / vertices
+    ring = [[round(x + (outer_m if i % 2 == 0 else inner_m) * math.cos(step * i), 2),
+             round(y + (outer_m if i % 2 == 0 else inner_m) * math.sin(step * i), 2)]
+            for i in range(vertices)]
+    for j in range(0, 4 * crossings, 4):
+        ring[j], ring[j + 2] = ring[j + 2], ring[j]
+    return [*ring, ring[0]]
+
+
+def star_polygon(vertices: int, *, x: float = LEIPZIG_EAST_X, y: float = LEIPZIG_EAST_Y,
+                 radius_m: float = 300.0) -> list[list[float]]:
+    """Closed ring (EPSG:25832) of the star polygon {n / (n//2 - 1)}: every edge passes near
+    the centre and crosses almost every other one (about n²/2 self-intersections)."""
+    turn = vertices // 2 - 1
+    ring = [[x + radius_m * math.cos(2 * math.pi * i * turn / vertices),
+             y + radius_m * math.sin(2 * math.pi * i * turn / vertices)] for i in range(vertices)]
+    return [*ring, ring[0]]
+
+
+def ring_area(ring: list[list[float]]) -> float:
+    """Area enclosed by a simple ring (shoelace formula), in the square of its units."""
+    return abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring))) / 2

@@ -82,7 +82,7 @@ def test_named_projects_exist(conn: Connection, name_part: str, district: str | 
 def test_inter_municipal_sites_have_partner_shares(conn: Connection) -> None:
     sums = conn.execute(text(
         "SELECT s.name, sum(p.share_pct) FROM sites s JOIN site_partners p ON p.site_id = s.id "
-        "GROUP BY 1")).all()
+        "GROUP BY s.id, s.name")).all()
     assert any("Star Park II" in name for name, _ in sums)
     assert all(float(total) == 100.0 for _, total in sums)
 

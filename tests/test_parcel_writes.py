@@ -212,7 +212,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], dict[str, Any], int, str | None]] = 
     ("point", {"geometry": {"type": "Point", "coordinates": [12.3, 51.3]}}, {}, 422, "geometry.type"),
     ("line", {"geometry": {"type": "LineString", "coordinates": [[12.3, 51.3], [12.31, 51.31]]}}, {}, 422,
      "geometry.type"),
-    ("garbage coordinates", {"geometry": {"type": "Polygon", "coordinates": [[[1, 2]]]}}, {}, 422, "geometry"),
+    ("garbage coordinates", {"geometry": {"type": "Polygon", "coordinates": [[[1, 2]]]}}, {}, 422, "geometry.coordinates"),
     ("outside region", {"geometry": {"type": "Polygon", "coordinates": [[
         [11.0, 54.5], [11.01, 54.5], [11.01, 54.51], [11.0, 54.5]]]}}, {}, 422, "geometry"),
     ("lon/lat declared as 25832", {}, {"crs": "EPSG:25832"}, 422, "geometry"),

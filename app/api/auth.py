@@ -1,12 +1,18 @@
 """Who is calling: the API-key authentication dependency and role/district checks.
 
-Callers send ``Authorization: Bearer <API key>``; without the header a request acts as
-:data:`~app.domain.roles.PUBLIC`. A malformed header or an unknown/revoked key is a 401 with a
-``WWW-Authenticate: Bearer`` challenge (never silently public, so a typo in a key is noticed).
+Callers send ``Authorization: Bearer <API key>`` (the scheme in any letter case, RFC 7235);
+without the header a request acts as :data:`~app.domain.roles.PUBLIC`. A malformed header or
+an unknown/revoked key is a 401 with a ``WWW-Authenticate: Bearer`` challenge (never silently
+public, so a typo in a key is noticed); two ``Authorization`` headers are a 400 (which one
+would count is anybody's guess).
+
+In the OpenAPI document every operation that reads the caller names the ``ApiKey`` scheme;
+public ones also declare ``openapi_extra=OPTIONAL_API_KEY``, which adds the empty
+requirement: ``security: [{"ApiKey": []}, {}]``, i.e. a key or none.
 
 Use in routers::
 
-    @router.get("/x")
+    @router.get("/x", openapi_extra=OPTIONAL_API_KEY)
     def read(principal: PrincipalDep) -> ...            # any caller, public included
     @router.get("/y")
     def internal(principal: InternalReaderDep) -> ...   # analyst and above, else 401
@@ -18,13 +24,13 @@ Use in routers::
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import EngineDep
-from app.domain.errors import BEARER_CHALLENGE, Unauthorized
+from app.domain.errors import BEARER_CHALLENGE, BadRequest, Unauthorized
 from app.domain.roles import PUBLIC, Principal, ensure_can_write
 from app.services.api_keys import authenticate
 
@@ -38,6 +44,10 @@ bearer_scheme = HTTPBearer(
 )
 
 _TOKEN68 = re.compile(r"^[A-Za-z0-9._~+/-]+=*$")  # RFC 6750 b64token
+
+#: ``openapi_extra`` of a public operation that reads an optional API key. FastAPI merges it
+#: into the operation, appending to the ``security`` list the scheme dependency produced.
+OPTIONAL_API_KEY: dict[str, Any] = {"security": [{}]}
 
 MALFORMED_DETAIL = "Malformed Authorization header: expected 'Authorization: Bearer <API key>'."
 UNKNOWN_KEY_DETAIL = "The API key is unknown or has been revoked."
@@ -65,13 +75,18 @@ def get_principal(
 ) -> Principal:
     """The caller: :data:`PUBLIC` without ``Authorization``, else the key's principal.
 
-    Raises :class:`Unauthorized` for a malformed header or an unknown or revoked key. The
-    lookup uses a short connection of its own (it may refresh ``last_used_at``).
+    Raises :class:`BadRequest` for more than one ``Authorization`` header and
+    :class:`Unauthorized` for a malformed header or an unknown or revoked key. The lookup
+    uses a short connection of its own (it may refresh ``last_used_at``).
     """
-    header = request.headers.get("authorization")
-    if header is None:
+    headers = request.headers.getlist("authorization")
+    if not headers:
         return PUBLIC
-    token = _bearer_token(header)
+    if len(headers) > 1:
+        raise BadRequest.for_field(
+            "Authorization", f"send one Authorization header, not {len(headers)}",
+            "duplicate_header")
+    token = _bearer_token(headers[0])
     with engine.begin() as conn:
         principal = authenticate(conn, token)
     if principal is None:

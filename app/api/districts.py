@@ -14,9 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from app.api.auth import OPTIONAL_API_KEY
 from app.api.connections import ReadConnDep
 from app.api.list_params import ags_list
-from app.api.parcel_params import OutputDep, OutputFormat
+from app.api.parcel_params import District, OutputDep, OutputFormat
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
@@ -39,9 +40,10 @@ SimplifyM = Annotated[float | None, Query(
     ge=0, le=10_000,
     description="Simplify boundaries with this tolerance in metres (ST_SimplifyPreserveTopology "
                 "in EPSG:25832, before transforming); only with f=geojson")]
-DistrictAgs = Annotated[str, Path(pattern=r"^[0-9]{5}$", description="District AGS (5 digits)")]
+DistrictAgs = Annotated[str, Path(
+    pattern=r"^[0-9]{5}$", examples=["14713"], description="District AGS (5 digits)")]
 MunicipalityAgs = Annotated[str, Path(
-    pattern=r"^[0-9]{8}$", description="Municipality AGS (8 digits)")]
+    pattern=r"^[0-9]{8}$", examples=["14713000"], description="Municipality AGS (8 digits)")]
 
 
 def _with_attribution(json_object: bytes | str) -> bytes:
@@ -66,7 +68,8 @@ def _item_response(item: str, as_geojson: bool, srid: int) -> Response:
                     headers={"Content-Crs": f"<{crs_uri(srid)}>"})
 
 
-@router.get("/districts", summary="Districts of the region", response_class=Response,
+@router.get("/districts", openapi_extra=OPTIONAL_API_KEY,
+            summary="Districts of the region", response_class=Response,
             responses={200: {"description": "All districts", "content": _CONTENT},
                        **PROBLEM_RESPONSES})
 def list_districts(request: Request, conn: ReadConnDep, out: OutputDep,
@@ -82,7 +85,8 @@ def list_districts(request: Request, conn: ReadConnDep, out: OutputDep,
     return _list_response(request, items, as_geojson, out.srid)
 
 
-@router.get("/districts/{ags}", summary="One district", response_class=Response,
+@router.get("/districts/{ags}", openapi_extra=OPTIONAL_API_KEY,
+            summary="One district", response_class=Response,
             responses={200: {"description": "The district", "content": _CONTENT},
                        **PROBLEM_RESPONSES})
 def get_district(ags: DistrictAgs, conn: ReadConnDep, out: OutputDep,
@@ -96,13 +100,15 @@ def get_district(ags: DistrictAgs, conn: ReadConnDep, out: OutputDep,
     return _item_response(items[0], as_geojson, out.srid)
 
 
-@router.get("/municipalities", summary="Municipalities of the region", response_class=Response,
+@router.get("/municipalities", openapi_extra=OPTIONAL_API_KEY,
+            summary="Municipalities of the region", response_class=Response,
             responses={200: {"description": "Municipalities", "content": _CONTENT},
                        **PROBLEM_RESPONSES})
 def list_municipalities(
     request: Request, conn: ReadConnDep, out: OutputDep,
-    district: Annotated[list[str] | None, Query(
-        description="Only municipalities of these districts (AGS, 5 digits)")] = None,
+    district: Annotated[list[District] | None, Query(
+        description="Only municipalities of these districts (AGS, 5 digits); repeat the "
+                    "parameter or separate values by commas")] = None,
     simplify_m: SimplifyM = None,
 ) -> Response:
     """Municipalities (Gemeinden) ordered by AGS, with their district and active parcels."""
@@ -113,7 +119,8 @@ def list_municipalities(
     return _list_response(request, items, as_geojson, out.srid)
 
 
-@router.get("/municipalities/{ags}", summary="One municipality", response_class=Response,
+@router.get("/municipalities/{ags}", openapi_extra=OPTIONAL_API_KEY,
+            summary="One municipality", response_class=Response,
             responses={200: {"description": "The municipality", "content": _CONTENT},
                        **PROBLEM_RESPONSES})
 def get_municipality(ags: MunicipalityAgs, conn: ReadConnDep, out: OutputDep,

@@ -6,23 +6,31 @@ districts or about the region as a whole). Writes are in :mod:`app.services.enqu
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import WithJsonSchema
 from sqlalchemy import Connection
 
 from app.api.auth import InternalReaderDep, WriterDep
 from app.api.connections import ReadConnDep
 from app.api.deps import EngineDep
-from app.api.etags import IfMatch, etag, expected_version, item_response
+from app.api.etags import (
+    IF_MATCH_REQUIRED,
+    IfMatch,
+    RequiredIfMatch,
+    etag,
+    expected_version,
+    item_response,
+)
 from app.api.list_params import (
     IncludeWithdrawn,
     KeysetPagingDep,
     ags_list,
     code_list,
 )
+from app.api.parcel_params import LIST_HINT, DistrictsParam
 from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES, collection_response
 from app.api.write_params import WRITE_RESPONSES, Reason
 from app.db.queries.enquiries import (
@@ -38,12 +46,15 @@ from app.db.session import write_transaction
 from app.domain import vocab
 from app.domain.enquiry_input import EnquiryCreate, EnquiryPatch
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.parcel_input import MAX_ID, EnquiryOutcomeCode, IsoDate, UserGroupCode
 from app.services import enquiry_writes
 from app.services.write_common import WriteResult
 
 router = APIRouter(prefix="/api/v1", tags=["Ansiedlungsanfragen"])
 
-EnquiryId = Annotated[int, Path(ge=1, description="Enquiry id")]
+EnquiryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Enquiry id")]
+EnquirySort = Annotated[str, WithJsonSchema(
+    {"type": "string", "enum": KeysetSort.choices(ENQUIRY_SORT_FIELDS)})]
 
 _CONTENT = {JSON_MEDIA_TYPE: {}}
 
@@ -53,16 +64,18 @@ _CONTENT = {JSON_MEDIA_TYPE: {}}
                        **PROBLEM_RESPONSES})
 def list_enquiries(
     request: Request, conn: ReadConnDep, principal: InternalReaderDep, page: KeysetPagingDep,
-    district: Annotated[list[str] | None, Query(description="District AGS (5 digits)")] = None,
-    outcome: Annotated[list[str] | None, Query(
-        description="Outcome (codes of vocabulary enquiry_outcome)")] = None,
-    user_group: Annotated[list[str] | None, Query(
-        description="User group (codes of vocabulary user_group)")] = None,
-    received_from: Annotated[date | None, Query(description="Received on or after")] = None,
-    received_to: Annotated[date | None, Query(description="Received on or before")] = None,
+    district: DistrictsParam = None,
+    outcome: Annotated[list[EnquiryOutcomeCode] | None, Query(
+        description="Outcome (codes of vocabulary enquiry_outcome)" + LIST_HINT)] = None,
+    user_group: Annotated[list[UserGroupCode] | None, Query(
+        description="User group (codes of vocabulary user_group)" + LIST_HINT)] = None,
+    received_from: Annotated[IsoDate | None, Query(
+        description="Received on or after (YYYY-MM-DD)")] = None,
+    received_to: Annotated[IsoDate | None, Query(
+        description="Received on or before (YYYY-MM-DD)")] = None,
     include_withdrawn: IncludeWithdrawn = False,
-    sort: Annotated[str | None, Query(
-        description="received_on, -received_on (default) or id; ties by id")] = None,
+    sort: Annotated[EnquirySort | None, Query(
+        description="received_on, -received_on (default) or id, -id; ties by id")] = None,
 ) -> Response:
     """Enquiries in keyset pages with a ``next`` link."""
     if received_from and received_to and received_from > received_to:
@@ -75,7 +88,7 @@ def list_enquiries(
         user_group=code_list("user_group", user_group, vocab.USER_GROUP),
         received_from=received_from, received_to=received_to,
         include_withdrawn=include_withdrawn)
-    cursor = Cursor.decode(page.cursor, str(order)) if page.cursor else None
+    cursor = Cursor.decode(page.cursor, str(order)) if page.cursor is not None else None
     result = fetch_enquiry_page(conn, f, order, limit=page.limit, cursor=cursor)
     return collection_response(
         request, result.items, as_geojson=False, srid=4326,
@@ -121,12 +134,13 @@ def create_enquiry(request: Request, body: EnquiryCreate, engine: EngineDep,
         return _written(conn, request, result, 201)
 
 
-@router.patch("/enquiries/{enquiry_id}", summary="Update a settlement enquiry",
+@router.patch("/enquiries/{enquiry_id}", openapi_extra=IF_MATCH_REQUIRED,
+              summary="Update a settlement enquiry",
               response_class=Response,
               responses={200: {"description": "Updated", "content": _CONTENT},
                          **WRITE_RESPONSES})
 def update_enquiry(request: Request, enquiry_id: EnquiryId, body: EnquiryPatch,
-                   engine: EngineDep, principal: WriterDep, if_match: IfMatch = None,
+                   engine: EngineDep, principal: WriterDep, if_match: RequiredIfMatch,
                    reason: Reason = None) -> Response:
     """Change the fields sent (merge patch). Needs ``If-Match``; a stale one gets 412."""
     version = expected_version(if_match, "enquiry", enquiry_id, required=True)

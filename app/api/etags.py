@@ -4,6 +4,10 @@ Every versioned resource (parcels, sites, land sales, enquiries) has a strong ET
 its kind, id and row version. Clients send it back as ``If-Match``; updates without it are
 refused (428), a stale one is refused by the service (412). :func:`item_response` sends one
 item (serialised by the database) with its ETag.
+
+``PATCH`` needs ``If-Match``: its parameter is declared required in the OpenAPI document
+(:data:`IF_MATCH_REQUIRED`) and read by :func:`required_if_match`, so that a missing one is
+answered 428 Precondition Required (RFC 6585) rather than a generic 422.
 """
 
 from __future__ import annotations
@@ -12,15 +16,35 @@ import json
 import re
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import Response
+from pydantic import WithJsonSchema
 
 from app.domain.errors import InvalidInput, PreconditionRequired
 
-_ETAG = re.compile(r'^(?:W/)?"([a-z][a-z-]*)-(\d+)-v(\d+)"$')
+#: An ``If-Match`` value this service reads: ``*`` or one of its (strong or weak) ETags.
+IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?"[a-z][a-z-]*-[0-9]+-v[0-9]+")$'
+_ETAG = re.compile(r'^(?:W/)?"([a-z][a-z-]*)-([0-9]+)-v([0-9]+)"$')
+_IF_MATCH_DESCRIPTION = "ETag from the last GET of the resource (or *)"
+_IF_MATCH_SCHEMA = {"type": "string", "pattern": IF_MATCH_PATTERN}
 
-IfMatch = Annotated[str | None, Header(
-    alias="If-Match", description="ETag from the last GET of the resource")]
+# The schema has no ``null`` branch: an optional header is absent, never "null".
+IfMatch = Annotated[str | None, WithJsonSchema(_IF_MATCH_SCHEMA), Header(
+    alias="If-Match", description=_IF_MATCH_DESCRIPTION)]
+
+#: ``openapi_extra`` of an operation that needs ``If-Match`` (read by required_if_match).
+IF_MATCH_REQUIRED: dict[str, Any] = {"parameters": [{
+    "name": "If-Match", "in": "header", "required": True,
+    "description": _IF_MATCH_DESCRIPTION + "; without it: 428", "schema": _IF_MATCH_SCHEMA,
+}]}
+
+
+def required_if_match(request: Request) -> str | None:
+    """The ``If-Match`` header of an update (declared by :data:`IF_MATCH_REQUIRED`)."""
+    return request.headers.get("if-match")
+
+
+RequiredIfMatch = Annotated[str | None, Depends(required_if_match)]
 
 #: OpenAPI description of the answers specific to conditional writes.
 PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -61,8 +85,11 @@ def expected_version(if_match: str | None, resource: str, item_id: int, *,
     value = if_match.strip()
     if value == "*":
         return None
-    match = _ETAG.match(value)
-    if not match or match.group(1) != resource or int(match.group(2)) != item_id:
+    match = _ETAG.fullmatch(value)
+    if not match:
+        raise InvalidInput.for_field(
+            "If-Match", f"not an ETag (expected e.g. \"{resource}-{item_id}-v1\" or *)", "etag")
+    if match.group(1) != resource or int(match.group(2)) != item_id:
         raise InvalidInput.for_field("If-Match", f"not an ETag of {resource} {item_id}", "etag")
     return int(match.group(3))
 

@@ -6,24 +6,37 @@ Analysts and above read; editors (in the sale's district) and admins write. Writ
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import WithJsonSchema
 from sqlalchemy import Connection
 
 from app.api.auth import InternalReaderDep, WriterDep
 from app.api.connections import ReadConnDep
 from app.api.deps import EngineDep
-from app.api.etags import IfMatch, etag, expected_version, item_response
+from app.api.etags import (
+    IF_MATCH_REQUIRED,
+    IfMatch,
+    RequiredIfMatch,
+    etag,
+    expected_version,
+    item_response,
+)
 from app.api.list_params import (
     IncludeWithdrawn,
     KeysetPagingDep,
     ags_list,
     code_list,
 )
-from app.api.parcel_params import OutputDep, OutputFormat
+from app.api.parcel_params import (
+    LIST_HINT,
+    DistrictsParam,
+    Municipality,
+    OutputDep,
+    OutputFormat,
+)
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
@@ -45,12 +58,15 @@ from app.domain import vocab
 from app.domain.crs import INPUT_SRIDS, crs_uri, parse_crs
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.land_sale_input import LandSaleCreate, LandSalePatch
+from app.domain.parcel_input import MAX_ID, IsoDate, UserGroupCode
 from app.services import land_sale_writes
 from app.services.write_common import WriteResult
 
 router = APIRouter(prefix="/api/v1", tags=["Grundstücksverkäufe"])
 
-SaleId = Annotated[int, Path(ge=1, description="Land sale id")]
+SaleId = Annotated[int, Path(ge=1, le=MAX_ID, description="Land sale id")]
+SaleSort = Annotated[str, WithJsonSchema(
+    {"type": "string", "enum": KeysetSort.choices(SALE_SORT_FIELDS)})]
 
 _CONTENT = {JSON_MEDIA_TYPE: {}, GEOJSON_MEDIA_TYPE: {}}
 
@@ -61,18 +77,18 @@ _CONTENT = {JSON_MEDIA_TYPE: {}, GEOJSON_MEDIA_TYPE: {}}
 def list_land_sales(
     request: Request, conn: ReadConnDep, principal: InternalReaderDep, page: KeysetPagingDep,
     out: OutputDep,
-    district: Annotated[list[str] | None, Query(description="District AGS (5 digits)")] = None,
-    municipality: Annotated[list[str] | None, Query(
-        description="Municipality AGS (8 digits)")] = None,
-    date_from: Annotated[date | None, Query(
-        alias="from", description="Sold on or after this date")] = None,
-    date_to: Annotated[date | None, Query(
-        alias="to", description="Sold on or before this date")] = None,
-    buyer_user_group: Annotated[list[str] | None, Query(
-        description="Buyer's user group (codes of vocabulary user_group)")] = None,
+    district: DistrictsParam = None,
+    municipality: Annotated[list[Municipality] | None, Query(
+        description="Municipality AGS (8 digits)" + LIST_HINT)] = None,
+    date_from: Annotated[IsoDate | None, Query(
+        alias="from", description="Sold on or after this date (YYYY-MM-DD)")] = None,
+    date_to: Annotated[IsoDate | None, Query(
+        alias="to", description="Sold on or before this date (YYYY-MM-DD)")] = None,
+    buyer_user_group: Annotated[list[UserGroupCode] | None, Query(
+        description="Buyer's user group (codes of vocabulary user_group)" + LIST_HINT)] = None,
     include_withdrawn: IncludeWithdrawn = False,
-    sort: Annotated[str | None, Query(
-        description="sale_date, -sale_date (default) or id; ties by id")] = None,
+    sort: Annotated[SaleSort | None, Query(
+        description="sale_date, -sale_date (default) or id, -id; ties by id")] = None,
 ) -> Response:
     """Sales in keyset pages with a ``next`` link; ``f=geojson`` gives Point features."""
     if date_from and date_to and date_from > date_to:
@@ -84,7 +100,7 @@ def list_land_sales(
         date_from=date_from, date_to=date_to,
         buyer_user_group=code_list("buyer_user_group", buyer_user_group, vocab.USER_GROUP),
         include_withdrawn=include_withdrawn)
-    cursor = Cursor.decode(page.cursor, str(order)) if page.cursor else None
+    cursor = Cursor.decode(page.cursor, str(order)) if page.cursor is not None else None
     as_geojson = out.format is OutputFormat.GEOJSON
     result = fetch_land_sale_page(conn, f, order, limit=page.limit, cursor=cursor,
                                   srid=out.srid, as_feature=as_geojson)
@@ -137,11 +153,12 @@ def create_land_sale(request: Request, body: LandSaleCreate, engine: EngineDep,
         return _written(conn, request, result, 201)
 
 
-@router.patch("/land-sales/{sale_id}", summary="Correct a land sale", response_class=Response,
+@router.patch("/land-sales/{sale_id}", openapi_extra=IF_MATCH_REQUIRED,
+              summary="Correct a land sale", response_class=Response,
               responses={200: {"description": "Updated", "content": {JSON_MEDIA_TYPE: {}}},
                          **WRITE_RESPONSES})
 def update_land_sale(request: Request, sale_id: SaleId, body: LandSalePatch,
-                     engine: EngineDep, principal: WriterDep, if_match: IfMatch = None,
+                     engine: EngineDep, principal: WriterDep, if_match: RequiredIfMatch,
                      crs: InputCrs = None, reason: Reason = None) -> Response:
     """Change the fields sent (merge patch). Needs ``If-Match``; a stale one gets 412."""
     version = expected_version(if_match, "land-sale", sale_id, required=True)

@@ -1,7 +1,8 @@
 """Query parameters shared by the registry lists (sites, land sales, enquiries, boundaries).
 
 List parameters may be repeated or comma-separated, as for parcels (see
-:func:`app.api.parcel_params.split_list`); invalid values become a 422 naming the parameter.
+:func:`app.api.parcel_params.split_list`); invalid values (empty ones included) become a 422
+naming the parameter.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from app.api.deps import SettingsDep
-from app.api.parcel_params import split_list
+from app.api.parcel_params import CursorText, split_list
 from app.domain import vocab
 from app.domain.errors import InvalidInput
 
@@ -29,10 +30,10 @@ def ags_list(name: str, values: list[str] | None, digits: int) -> tuple[str, ...
     """
     codes = split_list(values)
     pattern = re.compile(rf"^[0-9]{{{digits}}}$")
-    bad = [c for c in codes if not pattern.match(c)]
+    bad = [c for c in codes if not pattern.fullmatch(c)]
     if bad:
         raise InvalidInput.for_field(
-            name, f"{', '.join(bad)}: an AGS here has {digits} digits", "ags")
+            name, f"{', '.join(map(repr, bad))}: an AGS here has {digits} digits", "ags")
     return codes
 
 
@@ -59,7 +60,8 @@ def keyset_paging(
     settings: SettingsDep,
     limit: Annotated[int | None, Query(
         ge=1, description="Page size; larger values are clamped to the maximum")] = None,
-    cursor: Annotated[str | None, Query(description="Opaque token from a 'next' link")] = None,
+    cursor: Annotated[CursorText | None, Query(
+        description="Opaque token from a 'next' link")] = None,
 ) -> KeysetPaging:
     """Paging parameters; ``limit`` above the maximum is clamped, never an error."""
     size = min(limit or settings.page_size_default, settings.page_size_max)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.auth import PrincipalDep
+from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.deps import EngineDep
 from app.api.responses import PROBLEM_RESPONSES
 from app.db.session import write_transaction
@@ -86,9 +86,13 @@ def _response(outcome: MatchOutcome) -> MatchResponse:
 
 @router.post(
     "/matches",
+    openapi_extra=OPTIONAL_API_KEY,
     response_model=MatchResponse,
     summary="Find parcels for an investor's enquiry",
-    responses={status: PROBLEM_RESPONSES[status] for status in (401, 403, 422)},
+    responses={
+        **{status: PROBLEM_RESPONSES[status] for status in (400, 401, 403, 422)},
+        413: {"description": "Body too large", "content": {"application/problem+json": {}}},
+    },
 )
 def match_parcels(body: MatchRequest, engine: EngineDep, principal: PrincipalDep) -> MatchResponse:
     """Available parcels suitable for the user group within the restriction tolerance, ranked

@@ -14,7 +14,13 @@ from sqlalchemy import Connection
 
 from app.api.auth import WriterDep
 from app.api.deps import EngineDep
-from app.api.etags import IfMatch, etag, expected_version
+from app.api.etags import (
+    IF_MATCH_REQUIRED,
+    IfMatch,
+    RequiredIfMatch,
+    etag,
+    expected_version,
+)
 from app.api.parcels import ParcelId
 from app.api.responses import JSON_MEDIA_TYPE
 from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason, Repair
@@ -60,11 +66,12 @@ def create_parcel(request: Request, body: ParcelCreate, engine: EngineDep,
         return _parcel_response(conn, result, 201, request)
 
 
-@router.patch("/parcels/{parcel_id}", summary="Update a parcel", response_class=Response,
+@router.patch("/parcels/{parcel_id}", openapi_extra=IF_MATCH_REQUIRED,
+              summary="Update a parcel", response_class=Response,
               responses={200: {"description": "Updated", "content": {JSON_MEDIA_TYPE: {}}},
                          **WRITE_RESPONSES})
 def update_parcel(request: Request, parcel_id: ParcelId, body: ParcelPatch, engine: EngineDep,
-                  principal: WriterDep, if_match: IfMatch = None, crs: InputCrs = None,
+                  principal: WriterDep, if_match: RequiredIfMatch, crs: InputCrs = None,
                   repair: Repair = False, reason: Reason = None) -> Response:
     """Change the fields sent (merge patch). Needs ``If-Match``; a stale one gets 412."""
     version = expected_version(if_match, "parcel", parcel_id, required=True)

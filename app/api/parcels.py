@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from app.api.auth import PrincipalDep
+from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.connections import ReadConnDep
 from app.api.etags import etag
 from app.api.parcel_params import OutputDep, OutputFormat, PagingDep, ParcelFilterDep
@@ -24,16 +24,18 @@ from app.domain.clock import today
 from app.domain.crs import crs_uri
 from app.domain.errors import NotFound
 from app.domain.filters import ParcelFilter, SortSpec
+from app.domain.parcel_input import MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["Flächen"])
 
-ParcelId = Annotated[int, Path(ge=1, description="Parcel id")]
+ParcelId = Annotated[int, Path(ge=1, le=MAX_ID, description="Parcel id")]
 
 _LIST_CONTENT = {JSON_MEDIA_TYPE: {}, GEOJSON_MEDIA_TYPE: {}}
 
 
 @router.get(
     "/parcels",
+    openapi_extra=OPTIONAL_API_KEY,
     summary="Search parcels",
     response_class=Response,
     responses={200: {"description": "A page of parcels", "content": _LIST_CONTENT},
@@ -52,7 +54,7 @@ def search_parcels(
     The public sees marketed parcels and their released fields only; analysts and above see
     everything. ``f=geojson`` (or ``Accept: application/geo+json``) returns a FeatureCollection.
     """
-    cursor = Cursor.decode(page.cursor, str(page.sort)) if page.cursor else None
+    cursor = Cursor.decode(page.cursor, str(page.sort)) if page.cursor is not None else None
     result = fetch_parcel_page(
         conn, f, page.sort, limit=page.limit, cursor=cursor,
         can_read_internal=principal.can_read_internal, reference=today(),
@@ -67,6 +69,7 @@ def search_parcels(
 
 @router.get(
     "/parcels/{parcel_id}",
+    openapi_extra=OPTIONAL_API_KEY,
     summary="One parcel",
     response_class=Response,
     responses={200: {"description": "The parcel", "content": _LIST_CONTENT}, **PROBLEM_RESPONSES},

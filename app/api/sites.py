@@ -13,16 +13,30 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
-from app.api.auth import PrincipalDep, WriterDep, require_internal_reader
+from app.api.auth import OPTIONAL_API_KEY, PrincipalDep, WriterDep, require_internal_reader
 from app.api.connections import ReadConnDep
 from app.api.deps import EngineDep
-from app.api.etags import IfMatch, etag, expected_version, item_response
+from app.api.etags import (
+    IF_MATCH_REQUIRED,
+    IfMatch,
+    RequiredIfMatch,
+    etag,
+    expected_version,
+    item_response,
+)
 from app.api.list_params import (
     IncludeWithdrawn,
     KeysetPagingDep,
     ags_list,
 )
-from app.api.parcel_params import OutputDep, OutputFormat
+from app.api.parcel_params import (
+    LIST_HINT,
+    DistrictsParam,
+    Municipality,
+    OutputDep,
+    OutputFormat,
+    QueryText,
+)
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
@@ -35,27 +49,29 @@ from app.db.queries.sites import SITE_SORT, SiteFilter, fetch_site, fetch_site_p
 from app.db.session import write_transaction
 from app.domain.crs import INPUT_SRIDS, crs_uri, parse_crs
 from app.domain.errors import NotFound
+from app.domain.parcel_input import MAX_ID
 from app.domain.site_input import SiteCreate, SitePatch
 from app.services import site_writes
 from app.services.write_common import WriteResult
 
 router = APIRouter(prefix="/api/v1", tags=["Standorte"])
 
-SiteId = Annotated[int, Path(ge=1, description="Site id")]
+SiteId = Annotated[int, Path(ge=1, le=MAX_ID, description="Site id")]
 
 _CONTENT = {JSON_MEDIA_TYPE: {}, GEOJSON_MEDIA_TYPE: {}}
 
 
-@router.get("/sites", summary="List sites", response_class=Response,
+@router.get("/sites", openapi_extra=OPTIONAL_API_KEY,
+            summary="List sites", response_class=Response,
             responses={200: {"description": "A page of sites", "content": _CONTENT},
                        **PROBLEM_RESPONSES})
 def list_sites(
     request: Request, conn: ReadConnDep, principal: PrincipalDep, page: KeysetPagingDep,
     out: OutputDep,
-    district: Annotated[list[str] | None, Query(description="District AGS (5 digits)")] = None,
-    municipality: Annotated[list[str] | None, Query(
-        description="Municipality AGS (8 digits): the site's or a partner's")] = None,
-    q: Annotated[str | None, Query(
+    district: DistrictsParam = None,
+    municipality: Annotated[list[Municipality] | None, Query(
+        description="Municipality AGS (8 digits): the site's or a partner's" + LIST_HINT)] = None,
+    q: Annotated[QueryText | None, Query(
         max_length=200, description="Text in name, marketing name or external id")] = None,
     include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
@@ -65,7 +81,7 @@ def list_sites(
     f = SiteFilter(district=ags_list("district", district, 5),
                    municipality=ags_list("municipality", municipality, 8),
                    text=q or None, include_withdrawn=include_withdrawn)
-    cursor = Cursor.decode(page.cursor, str(SITE_SORT)) if page.cursor else None
+    cursor = Cursor.decode(page.cursor, str(SITE_SORT)) if page.cursor is not None else None
     as_geojson = out.format is OutputFormat.GEOJSON
     result = fetch_site_page(conn, f, limit=page.limit, cursor=cursor, srid=out.srid,
                              as_feature=as_geojson)
@@ -75,7 +91,8 @@ def list_sites(
         number_matched=None)
 
 
-@router.get("/sites/{site_id}", summary="One site", response_class=Response,
+@router.get("/sites/{site_id}", openapi_extra=OPTIONAL_API_KEY,
+            summary="One site", response_class=Response,
             responses={200: {"description": "The site", "content": _CONTENT},
                        **PROBLEM_RESPONSES})
 def get_site(site_id: SiteId, conn: ReadConnDep, principal: PrincipalDep,
@@ -116,11 +133,12 @@ def create_site(request: Request, body: SiteCreate, engine: EngineDep, principal
         return _written(conn, request, result, 201)
 
 
-@router.patch("/sites/{site_id}", summary="Update a site", response_class=Response,
+@router.patch("/sites/{site_id}", openapi_extra=IF_MATCH_REQUIRED,
+              summary="Update a site", response_class=Response,
               responses={200: {"description": "Updated", "content": {JSON_MEDIA_TYPE: {}}},
                          **WRITE_RESPONSES})
 def update_site(request: Request, site_id: SiteId, body: SitePatch, engine: EngineDep,
-                principal: WriterDep, if_match: IfMatch = None, crs: InputCrs = None,
+                principal: WriterDep, if_match: RequiredIfMatch, crs: InputCrs = None,
                 repair: Repair = False, reason: Reason = None) -> Response:
     """Change the fields sent (merge patch; ``partners`` replaced as a whole). Needs If-Match."""
     version = expected_version(if_match, "site", site_id, required=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from app.domain.errors import NotFound
 from app.domain.vocab import VOCABULARIES, Vocabulary
@@ -52,7 +52,8 @@ def list_vocabularies() -> dict[str, VocabularyOut]:
     },
 )
 def get_vocabulary(
-    name: Annotated[str, Path(description="Vocabulary name, e.g. availability")],
+    name: Annotated[str, WithJsonSchema({"type": "string", "enum": list(VOCABULARIES)}),
+                    Path(description="Vocabulary name, e.g. availability")],
 ) -> VocabularyOut:
     """One vocabulary by name (e.g. ``availability``)."""
     if name not in VOCABULARIES:

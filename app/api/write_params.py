@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query
+from pydantic import WithJsonSchema
 
 from app.api.etags import PRECONDITION_RESPONSES
+from app.api.parcel_params import CRS_HINT, InputCrsName
 from app.api.responses import PROBLEM_RESPONSES
 
 #: OpenAPI description of the answers of a write (create, update, action).
@@ -17,16 +19,18 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "Body too large", "content": {"application/problem+json": {}}},
 }
 
-InputCrs = Annotated[str | None, Query(
-    description="CRS of the geometry: CRS84/EPSG:4326 (default), EPSG:25832, EPSG:25833")]
+InputCrs = Annotated[InputCrsName | None, Query(
+    description="CRS of the geometry: CRS84/EPSG:4326 (default), EPSG:25832, EPSG:25833"
+                + CRS_HINT)]
 Repair = Annotated[bool, Query(
     alias="repair_geometry",
     description="Repair an invalid geometry with ST_MakeValid instead of rejecting it "
                 "(the repair is reported in `notes`)")]
 def change_reason(
-    x_change_reason: Annotated[str | None, Header(
-        alias="X-Change-Reason", max_length=500,
-        description="Why (UTF-8): recorded in the history")] = None,
+    x_change_reason: Annotated[
+        str | None, WithJsonSchema({"type": "string", "maxLength": 500}),
+        Header(alias="X-Change-Reason", max_length=500,
+               description="Why (UTF-8): recorded in the history")] = None,
 ) -> str | None:
     """The ``X-Change-Reason`` header as text.
 

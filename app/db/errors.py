@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError
 
-from app.domain.errors import Conflict, FieldProblem, GefisError, InvalidInput
+from app.domain.errors import (
+    Conflict,
+    FieldProblem,
+    GefisError,
+    InvalidInput,
+    ServiceUnavailable,
+)
 
 _CHECK_VIOLATION = "23514"
 _NOT_NULL_VIOLATION = "23502"
@@ -17,7 +23,11 @@ _FOREIGN_KEY_VIOLATION = "23503"
 _UNIQUE_VIOLATION = "23505"
 _RESTRICT_VIOLATION = "23001"
 _INVALID_TEXT = "22P02"
+_NUMERIC_OUT_OF_RANGE = "22003"
 _DATA_EXCEPTION_CLASS = "22"
+_TRANSACTION_ROLLBACK_CLASS = "40"  # serialization failure, deadlock detected
+_LOCK_NOT_AVAILABLE = "55P03"
+_QUERY_CANCELED = "57014"  # statement_timeout
 _INTERNAL_ERROR = "XX000"  # PostGIS reports unparsable geometry input this way
 
 
@@ -87,8 +97,22 @@ def translate_db_error(exc: DBAPIError) -> GefisError | None:
         )
     if code in (_UNIQUE_VIOLATION, _RESTRICT_VIOLATION):
         return Conflict(reason, problems=[FieldProblem(field, reason, rule)])
+    if code == _NUMERIC_OUT_OF_RANGE:
+        # The input models bound every number by its column; this is only a safety net, and
+        # PostgreSQL's wording (precision, scale, type names) means nothing to a client.
+        reason = "a number is too large for its field"
+        return InvalidInput(reason, problems=[FieldProblem(field, reason, "out_of_range")])
     if code == _INVALID_TEXT or (code and code.startswith(_DATA_EXCEPTION_CLASS)):
         return InvalidInput(reason, problems=[FieldProblem(field, reason, code)])
     if code == _INTERNAL_ERROR and "geometry" in message.lower():
         return InvalidInput(reason, problems=[FieldProblem("geometry", reason, "geometry")])
+    if code and (code.startswith(_TRANSACTION_ROLLBACK_CLASS) or code == _LOCK_NOT_AVAILABLE):
+        return ServiceUnavailable(
+            "The write collided with a concurrent one and was rolled back; nothing was "
+            "changed. Send it again.", headers={"Retry-After": "1"})
+    if code == _QUERY_CANCELED:
+        return ServiceUnavailable(
+            "The request took longer than the database's time limit and was cancelled; "
+            "nothing was changed. Narrow it down (filters, a smaller page) or retry later.",
+            headers={"Retry-After": "5"})
     return None

@@ -23,8 +23,14 @@ HEALTH_POOL_OVERFLOW = 1
 HEALTH_POOL_TIMEOUT_S = 2.0
 
 
+#: A session idle inside a transaction this long (ms) is ended by PostgreSQL: a last line of
+#: defence against a connection stuck in a request (none should ever idle that long).
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+
+
 def _connect_args(settings: Settings, application_name: str) -> dict[str, str]:
-    options = f"-c statement_timeout={settings.db_statement_timeout_ms} -c timezone=UTC"
+    options = (f"-c statement_timeout={settings.db_statement_timeout_ms} -c timezone=UTC "
+               f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}")
     return {"options": options, "application_name": application_name}
 
 

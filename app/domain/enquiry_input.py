@@ -8,15 +8,22 @@ maximum area not below minimum) are checked by the service on the state after th
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain import vocab
 from app.domain.clock import today
-from app.domain.parcel_input import EARLIEST_DATE
-
-PositiveHa = Annotated[float, Field(gt=0, le=100_000)]
+from app.domain.parcel_input import (
+    EARLIEST_DATE,
+    NOT_REMOVABLE,
+    AreaHa,
+    EnquiryOutcomeCode,
+    IsoDate,
+    UserGroupCode,
+    check_storable_text,
+    not_nullable,
+)
 
 
 def check_received_on(value: date | None) -> date | None:
@@ -52,20 +59,25 @@ class EnquiryFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    received_on: date | None = None
+    received_on: IsoDate | None = Field(None, description="Between 1990-01-01 and today")
     district_ags: str | None = Field(
         None, pattern=r"^[0-9]{5}$", description="District asked about; null: the region")
-    required_net_area_ha_min: PositiveHa | None = Field(
+    required_net_area_ha_min: AreaHa | None = Field(
         None, description="Smallest net area needed, ha")
-    required_net_area_ha_max: PositiveHa | None = Field(
+    required_net_area_ha_max: AreaHa | None = Field(
         None, description="Largest net area wanted, ha")
-    user_group: str | None = None
-    needed_by: date | None = Field(None, description="Date by which the land is needed")
+    user_group: UserGroupCode | None = None
+    needed_by: IsoDate | None = Field(None, description="Date by which the land is needed")
     requirements: dict[str, Any] | None = Field(
         None, description="Further requirements (e.g. rail_siding, operation_24h); "
                           "replaced as a whole when sent")
-    outcome: str | None = None
+    outcome: EnquiryOutcomeCode | None = None
     outcome_note: str | None = Field(None, max_length=5000)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, v: Any) -> Any:
+        return check_storable_text(v)
 
     @field_validator("received_on")
     @classmethod
@@ -92,20 +104,25 @@ class EnquiryFields(BaseModel):
 class EnquiryCreate(EnquiryFields):
     """A new enquiry: minimum area and user group are required; received today by default."""
 
-    received_on: date = Field(default_factory=today)
-    required_net_area_ha_min: PositiveHa = Field(description="Smallest net area needed, ha")
-    user_group: str
+    received_on: IsoDate = Field(default_factory=today,
+                                 description="Between 1990-01-01 and today (default: today)")
+    required_net_area_ha_min: AreaHa = Field(description="Smallest net area needed, ha")
+    user_group: UserGroupCode
     requirements: dict[str, Any] = Field(default_factory=dict)
-    outcome: str = "offen"
+    outcome: EnquiryOutcomeCode = "offen"
+
+
+_NOT_NULL = ("received_on", "required_net_area_ha_min", "user_group", "outcome", "requirements")
 
 
 class EnquiryPatch(EnquiryFields):
     """Changes to an enquiry (merge patch: only the fields sent change; null clears)."""
 
-    @field_validator("received_on", "required_net_area_ha_min", "user_group", "outcome",
-                     "requirements")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=not_nullable(*_NOT_NULL))
+
+    @field_validator(*_NOT_NULL)
     @classmethod
     def _required(cls, v: Any) -> Any:
         if v is None:
-            raise ValueError("this field cannot be removed")
+            raise ValueError(NOT_REMOVABLE)
         return v

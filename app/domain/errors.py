@@ -7,7 +7,7 @@ Raised by services and the database-error translator; ``app.api.problems`` maps 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,11 @@ class GefisError(Exception):
         self.problems = problems or []
         self.headers: dict[str, str] = dict(headers or {})  # extra HTTP response headers
 
+    @classmethod
+    def for_field(cls, field: str | None, reason: str, code: str = "invalid") -> Self:
+        """One problem with one field."""
+        return cls(reason, problems=[FieldProblem(field, reason, code)])
+
 
 class InvalidInput(GefisError):
     """The request is well-formed but a field's value is not acceptable."""
@@ -45,11 +50,6 @@ class InvalidInput(GefisError):
     status = 422
     title = "Invalid input"
     type_slug = "invalid-input"
-
-    @classmethod
-    def for_field(cls, field: str | None, reason: str, code: str = "invalid") -> InvalidInput:
-        """One problem with one field."""
-        return cls(reason, problems=[FieldProblem(field, reason, code)])
 
 
 class BadRequest(GefisError):

@@ -29,6 +29,9 @@ SORTABLE_FIELDS: tuple[str, ...] = (
     "last_verified_at", "available_from", "updated_at",
 )
 
+#: The accepted ``sort`` values: a sortable field, optionally signed ('-' for descending).
+SORT_PATTERN = rf"^[-+]?(?:{'|'.join(SORTABLE_FIELDS)})$"
+
 #: Marketing status searched when the caller does not say.
 DEFAULT_MARKETING_STATUS: tuple[str, ...] = ("verfuegbar",)
 
@@ -205,10 +208,19 @@ class SortSpec(BaseModel):
 
     @classmethod
     def parse(cls, text: str | None) -> SortSpec:
-        """``"net_area_ha"`` ascending, ``"-net_area_ha"`` descending; empty → by id."""
-        if not text:
+        """``"net_area_ha"`` (or ``"+net_area_ha"``) ascending, ``"-net_area_ha"`` descending.
+
+        ``None`` sorts by id. Exactly the strings of :data:`SORT_PATTERN` are accepted: an
+        empty value or a repeated sign names no sortable field.
+
+        >>> SortSpec.parse("+price_eur_m2")
+        SortSpec(field='price_eur_m2', descending=False)
+        """
+        if text is None:
             return cls()
-        return cls(field=text.lstrip("-+"), descending=text.startswith("-"))
+        sign = text[:1]
+        field = text[1:] if sign in ("-", "+") else text
+        return cls(field=field, descending=sign == "-")
 
     def __str__(self) -> str:
         return ("-" if self.descending else "") + self.field

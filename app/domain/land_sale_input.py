@@ -17,13 +17,15 @@ from app.domain.clock import today
 from app.domain.geometry_input import PointGeometry
 from app.domain.parcel_input import (
     EARLIEST_DATE,
+    NOT_REMOVABLE,
     AreaHa,
     BuyerOriginCode,
     Id,
     IsoDate,
     PriceEurM2,
     UserGroupCode,
-    reject_lone_surrogates,
+    check_storable_text,
+    not_nullable,
 )
 
 DISTRICT_AGS_PATTERN = r"^[0-9]{5}$"
@@ -63,8 +65,8 @@ class LandSaleFields(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _valid_unicode(cls, v: Any) -> Any:
-        return reject_lone_surrogates(v)
+    def _storable_text(cls, v: Any) -> Any:
+        return check_storable_text(v)
 
     @field_validator("sale_date")
     @classmethod
@@ -103,9 +105,12 @@ class LandSalePatch(LandSaleFields):
     of them replaces the location as a whole (fields not sent are derived or cleared).
     """
 
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra=not_nullable("sale_date", "area_ha"))
+
     @field_validator("sale_date", "area_ha")
     @classmethod
     def _required(cls, v: Any) -> Any:
         if v is None:
-            raise ValueError("this field cannot be removed")
+            raise ValueError(NOT_REMOVABLE)
         return v

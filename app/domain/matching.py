@@ -46,11 +46,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 from app.domain import vocab
 from app.domain.availability import latest_available_date
 from app.domain.parcel_combination import reaches
+from app.domain.parcel_input import AreaHa, IsoDate, Range, UserGroupCode
 
 #: Weight of each scored criterion (they sum to 100 when all are asked for).
 WEIGHTS: dict[str, int] = {
@@ -65,28 +66,32 @@ HARD_KEYS: tuple[str, ...] = ("user_group", "restriction")
 WORST_PART = "ungünstigste Teilfläche: "
 
 RestrictionTolerance = Literal["keine", "gering", "erhoeht"]
-PositiveHa = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class MatchRequest(BaseModel):
-    """An investor's enquiry: what the land must offer. Areas in net ha, distances in km."""
+    """An investor's enquiry: what the land must offer. Areas in net ha, distances in km.
+
+    Areas have the bounds of an enquiry's (the request may be saved as one).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    net_area_min_ha: PositiveHa = Field(description="Net area needed at least, ha")
-    net_area_max_ha: PositiveHa | None = Field(None, description="Net area at most, ha")
-    user_group: str = Field(description="User group code (vocabulary `user_group`)")
-    needed_by: date | None = Field(None, description="Land must be available by this date")
-    max_junction_km: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = Field(
+    net_area_min_ha: AreaHa = Field(description="Net area needed at least, ha")
+    net_area_max_ha: AreaHa | None = Field(None, description="Net area at most, ha")
+    user_group: UserGroupCode = Field(
+        description="User group code (vocabulary `user_group`)")
+    needed_by: IsoDate | None = Field(None, description="Land must be available by this date")
+    max_junction_km: Annotated[float, Range(0, 1000)] | None = Field(
         None, description="Max distance to a motorway junction, km")
-    rail_siding_required: bool = False
-    operation_24h_required: bool = False
+    rail_siding_required: StrictBool = False
+    operation_24h_required: StrictBool = False
     restriction_tolerance: RestrictionTolerance = Field(
         "gering", description="Most severe restriction level accepted (unbekannt never is)")
-    preferred_districts: tuple[str, ...] = Field(
+    preferred_districts: tuple[Annotated[str, Field(pattern=r"^[0-9]{5}$")], ...] = Field(
         (), max_length=20, description="Preferred districts, 5-digit AGS")
-    limit: int = Field(10, ge=1, le=50, description="Number of single parcels returned")
-    save_enquiry: bool = Field(
+    limit: Annotated[int, Range(1, 50)] = Field(
+        10, description="Number of single parcels returned")
+    save_enquiry: StrictBool = Field(
         False, description="Store the request as an enquiry (editor or admin key needed)")
 
     @field_validator("user_group")
@@ -100,9 +105,6 @@ class MatchRequest(BaseModel):
     @field_validator("preferred_districts")
     @classmethod
     def _districts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [c for c in v if not (len(c) == 5 and c.isdigit())]
-        if bad:
-            raise ValueError(f"districts must be 5-digit AGS, got {', '.join(bad)}")
         return tuple(dict.fromkeys(v))
 
     @field_validator("net_area_max_ha")

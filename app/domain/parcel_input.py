@@ -6,13 +6,14 @@ well gives the client every problem at once, with field names it knows.
 The input types shared by every write model (parcels, sites, land sales, enquiries,
 matching) live here too: :class:`Range` bounds a number by its column type and names the
 whole range when refused, :data:`IsoDate` accepts only ``YYYY-MM-DD``, :func:`code_of`
-publishes a vocabulary as an enum, and :func:`reject_lone_surrogates` keeps text that
-PostgreSQL cannot store (UTF-16 surrogates) out.
+publishes a vocabulary as an enum, and :func:`check_storable_text` keeps text that
+PostgreSQL cannot store (NUL, lone UTF-16 surrogates) out.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -149,22 +150,25 @@ BuyerOriginCode = Annotated[str, code_of(vocab.BUYER_ORIGIN)]
 EnquiryOutcomeCode = Annotated[str, code_of(vocab.ENQUIRY_OUTCOME)]
 
 
-def reject_lone_surrogates(value: Any) -> Any:
-    """``value`` unchanged unless some text in it (keys included) holds a lone surrogate.
+def check_storable_text(value: Any) -> Any:
+    """``value`` unchanged unless some text in it (keys included) cannot be stored.
 
-    JSON may escape one (``"\\ud800"``), Python keeps it, but it is no Unicode character and
-    PostgreSQL cannot store it; raises ``ValueError``.
+    PostgreSQL text holds neither NUL nor a lone UTF-16 surrogate (which JSON may escape,
+    ``"\\ud800"``, and Python keeps, but which is no Unicode character); raises
+    ``ValueError`` for either.
 
-    >>> reject_lone_surrogates({"a": ["ok", 1]})
+    >>> check_storable_text({"a": ["ok", 1]})
     {'a': ['ok', 1]}
-    >>> reject_lone_surrogates({chr(0xD800): 1})
+    >>> check_storable_text({chr(0xD800): 1})
     Traceback (most recent call last):
     ...
     ValueError: text must be valid Unicode: it contains a lone surrogate (\\ud800)
     """
     if isinstance(value, BaseModel):
-        reject_lone_surrogates(value.model_dump())
+        check_storable_text(value.model_dump())
     elif isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL (0x00) characters")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
@@ -173,12 +177,35 @@ def reject_lone_surrogates(value: Any) -> Any:
                 f"text must be valid Unicode: it contains a lone surrogate ({bad})") from exc
     elif isinstance(value, dict):
         for key, item in value.items():
-            reject_lone_surrogates(key)
-            reject_lone_surrogates(item)
+            check_storable_text(key)
+            check_storable_text(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            reject_lone_surrogates(item)
+            check_storable_text(item)
     return value
+
+
+NOT_REMOVABLE = "must not be null: leave the field out to keep its value (or the default)"
+
+
+def not_nullable(*fields: str) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` of a model whose ``fields`` may be left out but not sent as null.
+
+    Their schemas lose the ``null`` alternative (and the ``null`` default) that the Python
+    type ``X | None`` (needed for "not sent") would publish; the model's validator refuses
+    null with :data:`NOT_REMOVABLE`.
+    """
+    def drop_null(schema: dict[str, Any]) -> None:
+        for name in fields:
+            prop = schema["properties"][name]
+            variants = [s for s in prop.pop("anyOf", []) if s.get("type") != "null"]
+            if len(variants) == 1:
+                prop.update(variants[0])
+            elif variants:
+                prop["anyOf"] = variants
+            if prop.get("default", ...) is None:
+                del prop["default"]
+    return drop_null
 
 
 def _codes(field: str, value: Any, vocabulary: vocab.Vocabulary) -> Any:
@@ -190,11 +217,18 @@ def _codes(field: str, value: Any, vocabulary: vocab.Vocabulary) -> Any:
     return value
 
 
+#: Parcel fields of NOT NULL columns: a client may leave them out, but not send null.
+PARCEL_NOT_NULL: tuple[str, ...] = (
+    "site_id", "geometry", "category", "availability", "restriction_level",
+    "restriction_causes", "user_groups", "planning_status", "zoning", "servicing",
+    "marketing_status", "rail_siding", "operation_24h", "public_fields",
+)
+
 
 class ParcelFields(BaseModel):
     """Attributes shared by create and update (all optional here)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=not_nullable(*PARCEL_NOT_NULL))
 
     external_id: str | None = Field(None, max_length=100)
     name: str | None = Field(None, max_length=200)
@@ -232,8 +266,15 @@ class ParcelFields(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _valid_unicode(cls, v: Any) -> Any:
-        return reject_lone_surrogates(v)
+    def _storable_text(cls, v: Any) -> Any:
+        return check_storable_text(v)
+
+    @field_validator(*PARCEL_NOT_NULL)
+    @classmethod
+    def _not_null(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError(NOT_REMOVABLE)
+        return v
 
     @field_validator("category")
     @classmethod
@@ -350,8 +391,8 @@ class SaleInput(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _valid_unicode(cls, v: Any) -> Any:
-        return reject_lone_surrogates(v)
+    def _storable_text(cls, v: Any) -> Any:
+        return check_storable_text(v)
 
     @field_validator("sale_date")
     @classmethod

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain.geometry_input import PolygonGeometry
-from app.domain.parcel_input import reject_lone_surrogates
+from app.domain.parcel_input import check_storable_text, not_nullable
 
 MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
 
@@ -29,8 +29,8 @@ class PartnerInput(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _valid_unicode(cls, v: Any) -> Any:
-        return reject_lone_surrogates(v)
+    def _storable_text(cls, v: Any) -> Any:
+        return check_storable_text(v)
 
 
 def check_partners(partners: list[PartnerInput] | None) -> list[PartnerInput] | None:
@@ -50,7 +50,7 @@ def check_partners(partners: list[PartnerInput] | None) -> list[PartnerInput] | 
 class SiteFields(BaseModel):
     """Attributes shared by create and update (all optional here)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=not_nullable("name"))
 
     external_id: str | None = Field(None, max_length=100)
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -68,8 +68,8 @@ class SiteFields(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _valid_unicode(cls, v: Any) -> Any:
-        return reject_lone_surrogates(v)
+    def _storable_text(cls, v: Any) -> Any:
+        return check_storable_text(v)
 
     @field_validator("name")
     @classmethod
@@ -101,6 +101,9 @@ class SitePatch(SiteFields):
     municipality. A new geometry without ``municipality_ags`` moves the site to the
     municipality the geometry lies in.
     """
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra=not_nullable("name", "municipality_ags"))
 
     @field_validator("municipality_ags")
     @classmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,19 @@ def check_codes(field: str, value: str | list[str] | tuple[str, ...] | None,
             f"unknown {vocabulary.name} code(s) {', '.join(unknown)} for {field}; "
             f"known: {', '.join(vocabulary.codes)}"
         )
+
+
+def enum_schema(vocabulary: Vocabulary, codes: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """JSON Schema of one code of ``vocabulary`` (or of its subset ``codes``), for OpenAPI.
+
+    >>> enum_schema(BUYER_ORIGIN)
+    {'type': 'string', 'enum': ['regional', 'national', 'international']}
+    """
+    allowed = vocabulary.codes if codes is None else codes
+    unknown = [c for c in allowed if c not in vocabulary]
+    if unknown:
+        raise KeyError(f"{', '.join(unknown)} not in vocabulary {vocabulary.name!r}")
+    return {"type": "string", "enum": list(allowed)}
 
 
 def availability_up_to(horizon: str) -> tuple[str, ...]:

@@ -6,6 +6,11 @@ parcel or site sold; the editor must be allowed to write in that district (and, 
 change, in the old one too) and in the district of the parcel or site named, and a location
 sent must agree with that parcel or site. Version and ``updated_at`` are kept by the
 table's trigger.
+
+The parcel or site a sale newly refers to is share-locked when it is first read, so every
+later read in the transaction (its site, district, a point on it) sees the same state: a
+concurrent move of the parcel waits, and the sale takes site and place from the parcel
+either before or after the move, never a mix of both.
 """
 
 from __future__ import annotations
@@ -32,18 +37,21 @@ _GEOMETRY = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)"}
 _LOCKED_COLUMNS = "id, district_ags, parcel_id, site_id, version"
 
 
-def _resolve_location(conn: Connection, values: dict[str, Any], srid: int) -> dict[str, Any]:
+def _resolve_location(conn: Connection, values: dict[str, Any], srid: int,
+                      notes: list[str]) -> dict[str, Any]:
     """District, municipality and point (EWKT, EPSG:25832) from the location fields sent.
 
     A point determines the municipality, a municipality the district; a less precise field
-    sent as well must agree (422 naming it). The point must lie in the region.
+    sent as well must agree (422 naming it). The point must lie in the region. What was
+    changed in the point (a dropped height) is appended to ``notes``.
     """
     point = values.get("geometry")
     municipality = values.get("municipality_ags")
     district = values.get("district_ags")
     ewkt = None
     if point is not None:
-        prepared = prepare_point(conn, point.coordinates, srid)
+        prepared = prepare_point(conn, point, srid)
+        notes.extend(prepared.notes)
         ewkt = prepared.ewkt
         if municipality is not None and municipality != prepared.municipality_ags:
             raise InvalidInput.for_field(
@@ -68,17 +76,20 @@ def _resolve_location(conn: Connection, values: dict[str, Any], srid: int) -> di
 
 def _check_references(conn: Connection, parcel_id: int | None, site_id: int | None
                       ) -> int | None:
-    """422 unless the parcel and site exist and agree; returns the site (the parcel's)."""
+    """422 unless the parcel and site exist and agree; returns the site (the parcel's).
+
+    The parcel, or else the site, is share-locked until the transaction ends.
+    """
     if parcel_id is not None:
         parcel = ensure_exists(conn, "parcels", "id", parcel_id, "parcel_id", "parcel",
-                               columns="site_id")
+                               columns="site_id", lock="SHARE")
         if site_id is not None and site_id != parcel.site_id:
             raise InvalidInput.for_field(
                 "site_id", f"parcel {parcel_id} belongs to site {parcel.site_id}, "
                 f"not {site_id}", "reference_mismatch")
         return int(parcel.site_id)
     if site_id is not None:
-        ensure_exists(conn, "sites", "id", site_id, "site_id", "site")
+        ensure_exists(conn, "sites", "id", site_id, "site_id", "site", lock="SHARE")
     return site_id
 
 
@@ -155,16 +166,17 @@ def create_land_sale(conn: Connection, principal: Principal, data: LandSaleCreat
     if reference is not None:
         ensure_can_write_district(principal, reference.district_ags)
     location = None
+    notes: list[str] = []
     if not any(changes.get(name) is not None for name in LOCATION_FIELDS):
         location = _location_of_reference(conn, data.parcel_id, changes["site_id"])
     if location is None:
-        location = _resolve_location(conn, changes, srid)
+        location = _resolve_location(conn, changes, srid, notes)
         if reference is not None:
             _ensure_agrees(reference, location, changes)
     ensure_can_write_district(principal, location["district_ags"])
     columns = {k: v for k, v in changes.items() if k not in LOCATION_FIELDS} | location
     row = conn.execute(text(insert_sql("land_sales", columns, _GEOMETRY)), columns).one()
-    return WriteResult(row.id, row.version)
+    return WriteResult(row.id, row.version, notes)
 
 
 def update_land_sale(conn: Connection, principal: Principal, sale_id: int,
@@ -192,8 +204,9 @@ def update_land_sale(conn: Connection, principal: Principal, sale_id: int,
         ensure_can_write_district(principal, reference.district_ags)
     columns = {k: v for k, v in changes.items() if k not in LOCATION_FIELDS}
     location_sent = any(name in changes for name in LOCATION_FIELDS)
+    notes: list[str] = []
     if location_sent:
-        columns |= _resolve_location(conn, changes, srid)
+        columns |= _resolve_location(conn, changes, srid, notes)
     if reference is not None and (location_sent or references_changed):
         location = {"district_ags": columns.get("district_ags", current.district_ags)}
         _ensure_agrees(reference, location, changes,
@@ -201,11 +214,11 @@ def update_land_sale(conn: Connection, principal: Principal, sale_id: int,
     if location_sent:
         ensure_can_write_district(principal, columns["district_ags"])
     if not columns:
-        return WriteResult(sale_id, current.version)
+        return WriteResult(sale_id, current.version, notes)
     sets, params = set_clause(columns, _GEOMETRY)
     version = conn.execute(text(f"UPDATE land_sales SET {sets} WHERE id = :sale_id "
                                 "RETURNING version"), {**params, "sale_id": sale_id}).scalar_one()
-    return WriteResult(sale_id, version)
+    return WriteResult(sale_id, version, notes)
 
 
 def withdraw_land_sale(conn: Connection, principal: Principal, sale_id: int,

@@ -3,6 +3,13 @@
 Every function runs inside the caller's transaction (see ``write_transaction``), checks the
 caller's district scope before and after a geometry change, and leaves derivations (district,
 municipality, areas, distances) and the history to the database's triggers.
+
+A marketed parcel (``verfuegbar``/``reserviert``) never lies on a withdrawn site: whoever
+creates a parcel, moves it to another site or markets it again share-locks that site
+before it locks the parcel (see :mod:`app.services.write_common`), and only then reads
+``withdrawn_at``; the site's withdrawal locks the site for update and then counts the
+marketed parcels. Either the withdrawal waits and sees the parcel, or the parcel write
+waits and sees the withdrawal. Migration 0005 checks the same rule again at commit.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app.db.queries.freshness import ACTIVE_STATUS
 from app.domain.errors import Conflict, InvalidInput
 from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
 from app.domain.roles import Principal, ensure_can_write_district
@@ -20,6 +28,7 @@ from app.services.write_common import (
     ensure_version,
     insert_sql,
     lock_row,
+    lock_shared,
     set_clause,
 )
 
@@ -27,6 +36,7 @@ from app.services.write_common import (
 _COLUMN = {"net_area_ha": "net_area_ha_given", "geometry": "geom_25832"}
 _EXPRESSIONS = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)", "last_verified_at": "now()"}
 _LOCKED_COLUMNS = "id, district_ags, version, marketing_status, site_id"
+_SITE_COLUMNS = "id, withdrawn_at, district_ags"
 
 #: Shapes closer than this (Hausdorff distance, metres) with the same vertex count are the
 #: same shape: a geometry read in lon/lat (7 decimals, about 1 cm) and sent back unchanged
@@ -43,21 +53,21 @@ def _locked(conn: Connection, principal: Principal, parcel_id: int,
     return current
 
 
-def _check_transition(conn: Connection, current: Any, new_status: str) -> None:
+def _check_transition(current: Any, new_status: str, site: Any = None) -> None:
     """Refuse marketing-state changes that would falsify the record (409).
 
     Sold is final (the land sale stays recorded); a withdrawn parcel may be marketed again
-    only while its site is active.
+    only while ``site`` (the site it will be on, share-locked) is active. A ``site`` of
+    ``None`` there means an unknown site, which the site check reports.
     """
     if current.marketing_status == "verkauft" and new_status != "verkauft":
         raise Conflict(f"parcel {current.id} is sold: it cannot become {new_status} again")
     if current.marketing_status == "verkauft":
         raise Conflict(f"parcel {current.id} is already sold")
-    if current.marketing_status == "zurueckgezogen" and new_status in ("verfuegbar", "reserviert"):
-        withdrawn = conn.execute(text("SELECT withdrawn_at FROM sites WHERE id = :id"),
-                                 {"id": current.site_id}).scalar_one()
-        if withdrawn is not None:
-            raise Conflict(f"the site of parcel {current.id} is withdrawn: market the site first")
+    if (current.marketing_status == "zurueckgezogen" and new_status in ACTIVE_STATUS
+            and site is not None and site.withdrawn_at is not None):
+        raise Conflict(f"site {site.id} of parcel {current.id} is withdrawn: "
+                       "market the site first")
 
 
 def _same_shape(conn: Connection, parcel_id: int, ewkt: str) -> bool:
@@ -69,23 +79,32 @@ def _same_shape(conn: Connection, parcel_id: int, ewkt: str) -> bool:
     return same
 
 
-def _check_site(conn: Connection, principal: Principal, site_id: int) -> None:
-    """The site must exist, be active and belong to a district the caller may write in."""
-    row = conn.execute(text("SELECT withdrawn_at, district_ags FROM sites WHERE id = :id"),
-                       {"id": site_id}).one_or_none()
-    if row is None:
+def _lock_site(conn: Connection, site_id: int | None) -> Any:
+    """The site ``site_id`` share-locked for the rest of the transaction (``None``: unknown).
+
+    Call it before the parcel is locked (lock order: site, then parcel).
+    """
+    return lock_shared(conn, "sites", _SITE_COLUMNS, site_id)
+
+
+def _check_site(principal: Principal, site_id: int | None, site: Any) -> None:
+    """The site sent must exist, be active and lie in a district the caller may write in.
+
+    ``site`` is its row as share-locked by :func:`_lock_site` (``None`` if it is unknown).
+    """
+    if site is None:
         raise InvalidInput.for_field("site_id", f"site {site_id} does not exist", "unknown_site")
-    if row.withdrawn_at is not None:
+    if site.withdrawn_at is not None:
         raise InvalidInput.for_field("site_id", f"site {site_id} is withdrawn", "withdrawn_site")
-    ensure_can_write_district(principal, row.district_ags)
+    ensure_can_write_district(principal, site.district_ags)
 
 
 def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields, srid: int,
-                     repair: bool) -> tuple[dict[str, Any], list[str]]:
+                     repair: bool, site: Any) -> tuple[dict[str, Any], list[str]]:
     changes = data.changes()
     notes: list[str] = []
     if "site_id" in changes:
-        _check_site(conn, principal, changes["site_id"])
+        _check_site(principal, changes["site_id"], site)
     if data.geometry is not None:
         prepared = prepare_polygon(conn, data.geometry.model_dump(), srid, repair=repair)
         ensure_can_write_district(principal, prepared.district_ags)
@@ -95,8 +114,7 @@ def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields,
             raise InvalidInput.for_field(
                 "net_area_ha", f"net area {net:.4f} ha exceeds the gross area "
                 f"{prepared.area_ha:.4f} ha of the geometry", "not_above_gross")
-        if prepared.repair:
-            notes.append(prepared.repair)
+        notes.extend(prepared.notes)
     elif "geometry" in changes:
         raise InvalidInput.for_field("geometry", "geometry cannot be removed", "required")
     return {_COLUMN.get(name, name): value for name, value in changes.items()}, notes
@@ -105,7 +123,8 @@ def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields,
 def create_parcel(conn: Connection, principal: Principal, data: ParcelCreate, *, srid: int,
                   repair: bool) -> WriteResult:
     """Insert a parcel; the editor must be allowed to write in the district it lies in."""
-    columns, notes = _prepare_changes(conn, principal, data, srid, repair)
+    site = _lock_site(conn, data.site_id)
+    columns, notes = _prepare_changes(conn, principal, data, srid, repair, site)
     columns["last_verified_at"] = None  # whoever enters a parcel has just checked it: now()
     row = conn.execute(text(insert_sql("parcels", columns, _EXPRESSIONS)), columns).one()
     return WriteResult(row.id, row.version, notes)
@@ -116,11 +135,21 @@ def update_parcel(conn: Connection, principal: Principal, parcel_id: int, data: 
     """Apply a merge patch if the parcel is still at ``expected_version`` (else 412).
 
     ``expected_version=None`` (``If-Match: *``) applies it to whatever version is current.
+    A move to another site or marketing it again share-locks the site it will be on first.
     """
+    moves = "site_id" in data.model_fields_set
+    markets = not moves and data.marketing_status in ACTIVE_STATUS
+    site_id = data.site_id if moves else None
+    if markets:
+        site_id = conn.execute(text("SELECT site_id FROM parcels WHERE id = :id"),
+                               {"id": parcel_id}).scalar_one_or_none()
+    site = _lock_site(conn, site_id)
     current = _locked(conn, principal, parcel_id, expected_version)
+    if markets and current.marketing_status == "zurueckgezogen" and current.site_id != site_id:
+        raise Conflict(f"parcel {parcel_id} was moved to another site meanwhile: try again")
     if data.marketing_status is not None and data.marketing_status != current.marketing_status:
-        _check_transition(conn, current, data.marketing_status)
-    columns, notes = _prepare_changes(conn, principal, data, srid, repair)
+        _check_transition(current, data.marketing_status, site)
+    columns, notes = _prepare_changes(conn, principal, data, srid, repair, site)
     if "geom_25832" in columns and _same_shape(conn, parcel_id, columns["geom_25832"]):
         del columns["geom_25832"]
     if not columns:
@@ -144,7 +173,7 @@ def withdraw_parcel(conn: Connection, principal: Principal, parcel_id: int,
     """Take a parcel off the market (``zurueckgezogen``); nothing is deleted."""
     current = _locked(conn, principal, parcel_id, expected_version)
     if current.marketing_status != "zurueckgezogen":
-        _check_transition(conn, current, "zurueckgezogen")
+        _check_transition(current, "zurueckgezogen")
     return WriteResult(parcel_id, _set_status(conn, parcel_id,
                                               "marketing_status = 'zurueckgezogen'"))
 
@@ -160,7 +189,7 @@ def sell_parcel(conn: Connection, principal: Principal, parcel_id: int, sale: Sa
                 expected_version: int | None = None) -> tuple[WriteResult, int]:
     """Mark the parcel ``verkauft`` and record the land sale; returns the sale's id too."""
     current = _locked(conn, principal, parcel_id, expected_version)
-    _check_transition(conn, current, "verkauft")
+    _check_transition(current, "verkauft")
     if current.marketing_status == "zurueckgezogen":
         raise Conflict(f"parcel {parcel_id} is withdrawn: market it again before selling it")
     version = _set_status(conn, parcel_id, "marketing_status = 'verkauft'")

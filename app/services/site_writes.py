@@ -6,7 +6,8 @@ outline sent lies in; a municipality sent with an outline must lie in the outlin
 unless it is a partner of the site. The outline is stored in EPSG:25832; the municipality is
 derived from it when not given. Partner shares are checked by the database at commit; the
 check is made immediate here so that a wrong sum is reported as a 422 on ``partners``
-instead of a failed commit.
+instead of a failed commit. Partners are only replaced while the site is locked for update,
+so two replacements of the same site's partners run one after the other.
 """
 
 from __future__ import annotations
@@ -54,8 +55,7 @@ def _columns(conn: Connection, changes: dict[str, Any], srid: int, repair: bool,
             columns["geom_25832"] = prepared.ewkt
             if columns.get("municipality_ags") is None:
                 columns["municipality_ags"] = prepared.municipality_ags
-            if prepared.repair:
-                notes.append(prepared.repair)
+            notes.extend(prepared.notes)
     return columns, prepared
 
 
@@ -175,7 +175,10 @@ def withdraw_site(conn: Connection, principal: Principal, site_id: int,
                   expected_version: int | None = None) -> WriteResult:
     """Withdraw a site (``withdrawn_at``) once none of its parcels is marketed any more.
 
-    Withdrawing a withdrawn site changes nothing (the first time is kept).
+    Withdrawing a withdrawn site changes nothing (the first time is kept). The site is
+    locked for update *before* its parcels are counted: a parcel write that share-locked
+    the site (create, move here, market again) has committed by then and is counted, and
+    one that comes later waits for this transaction and then sees the site withdrawn.
     """
     current = lock_row(conn, "sites", _LOCKED_COLUMNS, site_id, "site")
     ensure_can_write_district(principal, current.district_ags)

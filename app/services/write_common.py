@@ -1,13 +1,25 @@
 """Building blocks of the registry writes: lock the current row, check its version, check refs.
 
-Used inside the caller's transaction (see ``write_transaction``). Table and column names
-passed here are the service's own constants, never client input.
+Used inside the caller's transaction (see ``write_transaction``, READ COMMITTED). Table and
+column names passed here are the service's own constants, never client input.
+
+A rule that spans rows is checked on locked rows, so that no concurrent write can change
+them between the check and the commit: the row written is locked ``FOR UPDATE``, a row the
+rule reads ``FOR SHARE`` (writers of the same kind share it; whoever updates it waits).
+
+Deadlocks are avoided by a fixed order. A parcel writer share-locks the site the parcel is
+on or moves to *before* it locks the parcel, and waits for no other site afterwards (only a
+foreign-key check may wait for a site writer); a site writer locks its site (and that
+site's partners) and never a parcel; a land-sale writer locks its sale, then share-locks
+the parcel or site the sale refers to, and nobody ever waits for a sale. PostgreSQL's
+foreign-key checks (``FOR KEY SHARE`` on the referenced row) conflict only with
+``FOR UPDATE``, i.e. with the writers of that very site or parcel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, text
 
@@ -40,14 +52,29 @@ def ensure_version(label: str, row_id: int, current: int, expected: int | None) 
             "reload it and apply your change again")
 
 
+def lock_shared(conn: Connection, table: str, columns: str, row_id: int | None) -> Any:
+    """``columns`` of the row ``row_id`` of ``table``, locked ``FOR SHARE``; ``None`` if missing.
+
+    Until the transaction ends, nobody can update the row; after waiting for a writer that
+    held it, the row is returned as that writer committed it.
+    """
+    if row_id is None:
+        return None
+    return conn.execute(text(f"SELECT {columns} FROM {table} WHERE id = :id FOR SHARE"),
+                        {"id": row_id}).one_or_none()
+
+
 def ensure_exists(conn: Connection, table: str, key_column: str, value: Any, field: str,
-                  label: str, columns: str | None = None) -> Any:
+                  label: str, columns: str | None = None,
+                  lock: Literal["SHARE"] | None = None) -> Any:
     """``columns`` (default: the key) of the row whose ``key_column`` is ``value``.
 
     A missing row is a 422 naming ``field`` (the client referred to something unknown).
+    ``lock="SHARE"`` keeps the row as read until the transaction ends (see the module).
     """
+    locking = " FOR SHARE" if lock == "SHARE" else ""
     row = conn.execute(text(f"SELECT {columns or key_column} FROM {table} "
-                            f"WHERE {key_column} = :value"),
+                            f"WHERE {key_column} = :value{locking}"),
                        {"value": value}).one_or_none()
     if row is None:
         raise InvalidInput.for_field(field, f"{label} {value} does not exist", "unknown_reference")

@@ -44,7 +44,7 @@ class KeysetSort:
         >>> KeysetSort.parse(None, {}, "id")
         KeysetSort(column=None, sql_type='bigint', descending=False)
         """
-        raw = (value or default).strip()
+        raw = default if value is None else value
         descending = raw.startswith("-")
         name = raw.removeprefix("-")
         if name == "id":
@@ -53,6 +53,15 @@ class KeysetSort:
             known = ", ".join(["id", *allowed])
             raise InvalidInput.for_field("sort", f"cannot sort by {name!r}; use {known}", "sort")
         return cls(name, allowed[name], descending)
+
+    @staticmethod
+    def choices(allowed: dict[str, str]) -> list[str]:
+        """Every value :meth:`parse` accepts for ``allowed`` (the enum of a ``sort`` parameter).
+
+        >>> KeysetSort.choices({"sale_date": "date"})
+        ['sale_date', '-sale_date', 'id', '-id']
+        """
+        return [f"{sign}{name}" for name in [*allowed, "id"] for sign in ("", "-")]
 
     def order_sql(self, alias: str) -> str:
         """``ORDER BY`` list for rows of the table aliased ``alias``."""

@@ -1,7 +1,10 @@
 """Opaque keyset cursors: the sort key and id of the last row of a page.
 
-A cursor is URL-safe base64 of compact JSON ``{"s": sort, "v": value, "i": id}``. A cursor
-made for another sort order, or one that does not decode, is refused (never silently page 1).
+A cursor is URL-safe base64 (unpadded) of compact JSON ``{"s": sort, "v": value, "i": id}``.
+A cursor made for another sort order, or one that does not decode, is refused (never silently
+page 1). Tokens are short (well under :data:`MAX_CURSOR_LENGTH`); anything longer or outside the
+base64 alphabet is refused before it is decoded, so a crafted token cannot make the JSON
+parser recurse deeply.
 """
 
 from __future__ import annotations
@@ -9,10 +12,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from app.domain.errors import InvalidInput
+
+#: Longest token accepted; the cursors this service makes are about 100 characters long.
+MAX_CURSOR_LENGTH = 512
+
+#: The tokens :meth:`Cursor.decode` reads (published as the pattern of ``cursor`` parameters).
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CURSOR_LENGTH}}}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+
+
+def _malformed() -> InvalidInput:
+    return InvalidInput.for_field("cursor", "malformed paging cursor", "cursor")
 
 
 @dataclass(frozen=True)
@@ -31,10 +46,18 @@ class Cursor:
 
     @classmethod
     def decode(cls, token: str, expected_sort: str) -> Cursor:
-        """Read a token; it must have been made for ``expected_sort``."""
+        """Read a token; it must have been made for ``expected_sort``.
+
+        >>> Cursor.decode(Cursor("id", None, 7).encode(), "id")
+        Cursor(sort='id', value=None, last_id=7)
+        """
+        if not _CURSOR.fullmatch(token):
+            raise _malformed()
         try:
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            if not isinstance(data, dict):
+                raise TypeError("a cursor is a JSON object")
             value, last_id = data["v"], data["i"]
             if not isinstance(value, str | int | float | None) or isinstance(value, bool):
                 raise TypeError("cursor value of an unexpected type")
@@ -42,8 +65,8 @@ class Cursor:
                 raise TypeError("cursor id must be an integer")
             cursor = cls(sort=str(data["s"]), value=value, last_id=last_id)
         except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError,
-                OverflowError) as exc:
-            raise InvalidInput.for_field("cursor", "malformed paging cursor", "cursor") from exc
+                OverflowError, RecursionError) as exc:
+            raise _malformed() from exc
         if cursor.sort != expected_sort:
             raise InvalidInput.for_field(
                 "cursor", f"cursor was made for sort {cursor.sort!r}, not {expected_sort!r}",
