@@ -6,6 +6,7 @@ Every test talks to the running service over HTTP (see ``service_url`` in confte
 from __future__ import annotations
 
 import base64
+import doctest
 import re
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import Engine, text
 
+import app.domain.input_types
 from tests.resource_client import LEIPZIG_SQUARE, Client, problem_fields
 
 #: 1000 nested JSON arrays: Python's json module recurses once per level.
@@ -33,6 +35,11 @@ def _reason(response: httpx.Response, field: str) -> str:
     assert field in problem_fields(response, 422), response.text
     reasons = [e["reason"] for e in response.json()["errors"] if e["field"] == field]
     return str(reasons[0])
+
+
+def test_input_type_doctests() -> None:
+    result = doctest.testmod(app.domain.input_types)
+    assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ from app.db.session import write_transaction
 from app.domain import vocab
 from app.domain.enquiry_input import EnquiryCreate, EnquiryPatch
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.parcel_input import MAX_ID, EnquiryOutcomeCode, IsoDate, UserGroupCode
+from app.domain.input_types import MAX_ID, EnquiryOutcomeCode, IsoDate, UserGroupCode
 from app.services import enquiry_writes
 from app.services.write_common import WriteResult
 

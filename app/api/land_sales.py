@@ -57,8 +57,8 @@ from app.db.session import write_transaction
 from app.domain import vocab
 from app.domain.crs import INPUT_SRIDS, crs_uri, parse_crs
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.input_types import MAX_ID, IsoDate, UserGroupCode
 from app.domain.land_sale_input import LandSaleCreate, LandSalePatch
-from app.domain.parcel_input import MAX_ID, IsoDate, UserGroupCode
 from app.services import land_sale_writes
 from app.services.write_common import WriteResult
 

@@ -23,7 +23,7 @@ from app.domain import vocab
 from app.domain.crs import INPUT_SRIDS, OUTPUT_SRIDS, crs_names, parse_crs, window_problem
 from app.domain.errors import BadRequest, FieldProblem, InvalidInput
 from app.domain.filters import SORT_PATTERN, SORTABLE_FIELDS, BBox, ParcelFilter, SortSpec
-from app.domain.parcel_input import (
+from app.domain.input_types import (
     MAX_ID,
     AvailabilityCode,
     CategoryCode,

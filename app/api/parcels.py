@@ -24,7 +24,7 @@ from app.domain.clock import today
 from app.domain.crs import crs_uri
 from app.domain.errors import NotFound
 from app.domain.filters import ParcelFilter, SortSpec
-from app.domain.parcel_input import MAX_ID
+from app.domain.input_types import MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["Flächen"])
 

@@ -49,7 +49,7 @@ from app.db.queries.sites import SITE_SORT, SiteFilter, fetch_site, fetch_site_p
 from app.db.session import write_transaction
 from app.domain.crs import INPUT_SRIDS, crs_uri, parse_crs
 from app.domain.errors import NotFound
-from app.domain.parcel_input import MAX_ID
+from app.domain.input_types import MAX_ID
 from app.domain.site_input import SiteCreate, SitePatch
 from app.services import site_writes
 from app.services.write_common import WriteResult

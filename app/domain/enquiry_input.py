@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain import vocab
 from app.domain.clock import today
-from app.domain.parcel_input import (
-    EARLIEST_DATE,
+from app.domain.input_types import (
     NOT_REMOVABLE,
     AreaHa,
     EnquiryOutcomeCode,
@@ -24,6 +23,7 @@ from app.domain.parcel_input import (
     check_storable_text,
     not_nullable,
 )
+from app.domain.parcel_input import EARLIEST_DATE
 
 
 def check_received_on(value: date | None) -> date | None:

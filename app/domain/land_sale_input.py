@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.domain import vocab
 from app.domain.clock import today
 from app.domain.geometry_input import PointGeometry
-from app.domain.parcel_input import (
-    EARLIEST_DATE,
+from app.domain.input_types import (
     NOT_REMOVABLE,
     AreaHa,
     BuyerOriginCode,
@@ -27,6 +26,7 @@ from app.domain.parcel_input import (
     check_storable_text,
     not_nullable,
 )
+from app.domain.parcel_input import EARLIEST_DATE
 
 DISTRICT_AGS_PATTERN = r"^[0-9]{5}$"
 MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"

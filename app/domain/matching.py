@@ -50,8 +50,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, f
 
 from app.domain import vocab
 from app.domain.availability import latest_available_date
+from app.domain.input_types import AreaHa, IsoDate, Range, UserGroupCode
 from app.domain.parcel_combination import reaches
-from app.domain.parcel_input import AreaHa, IsoDate, Range, UserGroupCode
 
 #: Weight of each scored criterion (they sum to 100 when all are asked for).
 WEIGHTS: dict[str, int] = {

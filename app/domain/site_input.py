@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.domain.geometry_input import PolygonGeometry
-from app.domain.parcel_input import check_storable_text, not_nullable
+from app.domain.input_types import check_storable_text, not_nullable
 
 MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
 

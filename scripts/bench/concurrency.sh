@@ -34,7 +34,8 @@ for clients in $BENCH_CLIENTS; do
     health_file=$(mktemp)
     health_probe >"$health_file" &
     probe=$!
-    out=$(wrk -t2 -c"$clients" -d"${BENCH_SECONDS}s" --timeout 30s --latency "$BASE_URL$BENCH_PATH")
+    threads=$(( clients < 2 ? clients : 2 ))
+    out=$(wrk -t"$threads" -c"$clients" -d"${BENCH_SECONDS}s" --timeout 30s --latency "$BASE_URL$BENCH_PATH")
     wait "$probe"
     rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
     pct() { awk -v p="$1" '$1 == p { print $2 }' <<<"$out"; }
