@@ -97,14 +97,6 @@ class PreparedGeometry:
         """5-digit AGS of the district (prefix of the municipality's AGS)."""
         return self.municipality_ags[:5]
 
-    @property
-    def repair(self) -> str | None:
-        """Every change made to the client's geometry as one note, or ``None``.
-
-        For callers that report one note; new code should report ``notes``.
-        """
-        return "; ".join(self.notes) or None
-
 
 def _message(exc: DBAPIError) -> str:
     diag = getattr(exc.orig, "diag", None)

@@ -82,14 +82,14 @@ def _check_references(conn: Connection, parcel_id: int | None, site_id: int | No
     """
     if parcel_id is not None:
         parcel = ensure_exists(conn, "parcels", "id", parcel_id, "parcel_id", "parcel",
-                               columns="site_id", lock="SHARE")
+                               columns="site_id", share_lock=True)
         if site_id is not None and site_id != parcel.site_id:
             raise InvalidInput.for_field(
                 "site_id", f"parcel {parcel_id} belongs to site {parcel.site_id}, "
                 f"not {site_id}", "reference_mismatch")
         return int(parcel.site_id)
     if site_id is not None:
-        ensure_exists(conn, "sites", "id", site_id, "site_id", "site", lock="SHARE")
+        ensure_exists(conn, "sites", "id", site_id, "site_id", "site", share_lock=True)
     return site_id
 
 

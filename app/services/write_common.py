@@ -19,7 +19,7 @@ foreign-key checks (``FOR KEY SHARE`` on the referenced row) conflict only with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -65,14 +65,13 @@ def lock_shared(conn: Connection, table: str, columns: str, row_id: int | None) 
 
 
 def ensure_exists(conn: Connection, table: str, key_column: str, value: Any, field: str,
-                  label: str, columns: str | None = None,
-                  lock: Literal["SHARE"] | None = None) -> Any:
+                  label: str, columns: str | None = None, share_lock: bool = False) -> Any:
     """``columns`` (default: the key) of the row whose ``key_column`` is ``value``.
 
     A missing row is a 422 naming ``field`` (the client referred to something unknown).
-    ``lock="SHARE"`` keeps the row as read until the transaction ends (see the module).
+    ``share_lock`` keeps the row as read until the transaction ends (see the module).
     """
-    locking = " FOR SHARE" if lock == "SHARE" else ""
+    locking = " FOR SHARE" if share_lock else ""
     row = conn.execute(text(f"SELECT {columns or key_column} FROM {table} "
                             f"WHERE {key_column} = :value{locking}"),
                        {"value": value}).one_or_none()
