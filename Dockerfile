@@ -1,6 +1,8 @@
 # GEFIS-MD application image (used by the "app" and "scheduler" services of
-# docker-compose.yml). GDAL/GEOS/PROJ come with the binary wheels of pyogrio,
-# rasterio, shapely and pyproj, so no system GIS packages are needed.
+# docker-compose.yml). GEOS and PROJ come with the binary wheels of shapely and
+# pyproj, so no system GIS packages are needed. Only [project] dependencies are
+# installed: not the `demo` extra (rasterio/GDAL for the demo-data generator in
+# tools/, which the service never runs).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

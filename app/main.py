@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.api import health, parcel_edits, parcel_history, parcels, vocabularies
@@ -18,6 +18,7 @@ from app.api.land_sales import router as land_sales_router
 from app.api.limits import BodySizeLimit
 from app.api.matches import router as matches_router
 from app.api.problems import register_problem_handlers
+from app.api.query_check import UNKNOWN_PARAMETER_RESPONSES, QueryParameterCheck
 from app.api.sites import router as sites_router
 from app.db.session import build_engine, build_health_engine
 from app.settings import Settings, get_settings
@@ -54,6 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # First dependency of every API route: unknown query parameters are a 400 problem,
+        # before authentication and before any database connection (app/api/query_check.py).
+        dependencies=[Depends(QueryParameterCheck())],
+        responses=UNKNOWN_PARAMETER_RESPONSES,
     )
     app.state.settings = settings
     app.state.admission = Admission(

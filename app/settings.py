@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     page_size_max: int = Field(
         default=1000, ge=1, description="Largest page; bigger limits are clamped to it."
     )
+    count_exact_max: int = Field(
+        default=100_000, ge=0,
+        description="count=true counts exactly when the planner expects fewer matches than "
+                    "this; above it, numberMatched is the planner's estimate (and says so).")
     public_base_url: str | None = Field(
         default=None,
         description="Absolute base URL used in links (e.g. behind a proxy); "

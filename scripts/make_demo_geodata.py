@@ -22,7 +22,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.services.demo_data.generate import Result, generate  # noqa: E402
+from tools.demo_data.generate import Result, generate  # noqa: E402
 
 
 def print_table(result: Result) -> None:

@@ -3,6 +3,15 @@
 The server comes from ``TEST_DATABASE_URL`` (preferred) or ``DATABASE_URL``; the test session
 creates ``gefis_test_<random>`` on it, migrates it, loads the demo data once, and drops it at
 the end. The development database named by ``DATABASE_URL`` is never written to.
+
+Isolation: a test gets ``conn``, one connection inside a transaction that is rolled back
+after it. The HTTP tests call the real app in-process (``http``, ``clients``) on that same
+connection (see ``tests/server.py``), so they see the test's own rows and leave nothing
+behind. Only tests that need concurrent transactions commit (``committing_clients``), and
+they remove what they committed.
+
+Time: "today" is pinned for the whole run (a run across midnight sees one day); the ``clock``
+fixture sets the day, or the database clock of the parcel history, for one test.
 """
 
 from __future__ import annotations
@@ -11,20 +20,42 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.cli import alembic_config
 from app.db.session import build_engine, set_actor
+from app.domain import clock as service_clock
 from app.services.demo_loader import load_demo
 from app.settings import Settings
+from tests.resource_client import Client
+from tests.server import on_connection
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+#: Roles of ``api_keys`` and ``clients`` (``public``: no key).
+ROLES = ("public", "analyst", "editor", "editor_halle", "admin")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin "today" before collection: module constants such as ``TODAY = today()`` and the
+    service then agree on one day for the whole run."""
+    del config
+    service_clock.set_today(service_clock.today())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    del config
+    service_clock.set_today(None)
 
 
 def _server_url() -> str:
@@ -111,22 +142,16 @@ def conn(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[Connection]:
 @pytest.fixture(scope="session")
 def study() -> dict[str, Any]:
     """The study's published figures (a copy kept with the tests)."""
-    data: dict[str, Any] = json.loads((FIXTURES / "study_figures.json").read_text("utf-8"))
+    data: dict[str, Any] = json.loads((FIXTURES.parents[1] / "geodata" / "study" / "reference_figures.json").read_text("utf-8"))
     return data
 
 
 @pytest.fixture(scope="session")
-def service_url(database_url: str, demo_loaded: dict[str, int]) -> Iterator[str]:
-    """Base URL of the real service (uvicorn) running on the throwaway database."""
-    from tests.server import running_service
-
-    with running_service(database_url) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
 def api_keys(engine: Engine, demo_loaded: dict[str, int]) -> dict[str, str]:
-    """Bearer keys by role: analyst, editor (Leipzig city only), editor_halle, admin."""
+    """Bearer keys by role: analyst, editor (Leipzig city only), editor_halle, admin.
+
+    Committed once per session (setup data, read by every test, changed by none).
+    """
     from app.services.api_keys import create_api_key
 
     specs = {
@@ -143,9 +168,66 @@ def api_keys(engine: Engine, demo_loaded: dict[str, int]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def clients(service_url: str, api_keys: dict[str, str]) -> dict[str, Any]:
-    """``/api/v1`` clients of the running service by role, plus ``public`` (no key)."""
-    from tests.resource_client import Client
+def api(settings: Settings) -> FastAPI:
+    """The service (``app.main.create_app``) for the session's database."""
+    from app.main import create_app
 
-    return {"public": Client(service_url),
-            **{role: Client(service_url, key) for role, key in api_keys.items()}}
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def app_client(api: FastAPI, demo_loaded: dict[str, int]) -> Iterator[TestClient]:
+    """An in-process client of :func:`api`, open for the whole session (one event loop).
+
+    Without the overrides of ``http`` the app uses its own engine: committed data only.
+    """
+    with TestClient(api) as client:
+        yield client
+
+
+@pytest.fixture
+def http(api: FastAPI, app_client: TestClient, conn: Connection) -> Iterator[TestClient]:
+    """The in-process client, with every database access of the app on ``conn``."""
+    with on_connection(api, conn):
+        yield app_client
+
+
+@pytest.fixture
+def clients(http: TestClient, api_keys: dict[str, str]) -> dict[str, Client]:
+    """``/api/v1`` clients by role (see :data:`ROLES`), on the test's transaction."""
+    return {role: Client(http, api_keys.get(role)) for role in ROLES}
+
+
+@pytest.fixture(scope="module")
+def committing_clients(app_client: TestClient, api_keys: dict[str, str]) -> dict[str, Client]:
+    """``/api/v1`` clients by role whose requests commit (the app's own connection pool).
+
+    Only for tests of concurrent transactions; they must remove what they commit (see
+    ``tests/server.py``: ``high_water_marks`` and ``purge_above``).
+    """
+    return {role: Client(app_client, api_keys.get(role)) for role in ROLES}
+
+
+@dataclass
+class Clock:
+    """Sets the service's "today" and the database clock of the parcel history for a test."""
+
+    conn: Connection
+
+    def set_today(self, day: date) -> None:
+        """What ``app.domain.clock.today()`` answers until the test ends."""
+        service_clock.set_today(day)
+
+    def set_db_now(self, moment: datetime) -> None:
+        """The time the history trigger stamps on writes of ``conn``'s transaction from now
+        on (``gefis_now()``, migration 0007), in place of the transaction's start."""
+        self.conn.execute(text("SELECT set_config('gefis.now', :t, true)"),
+                          {"t": moment.isoformat()})
+
+
+@pytest.fixture
+def clock(conn: Connection) -> Iterator[Clock]:
+    """A :class:`Clock` for the test; the pinned day of the session is restored after it."""
+    day = service_clock.today()
+    yield Clock(conn)
+    service_clock.set_today(day)

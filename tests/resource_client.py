@@ -1,4 +1,4 @@
-"""Helpers for the registry resource tests: API keys per role and a small HTTP client."""
+"""Helpers for the HTTP tests: a small client per role, places, problem documents."""
 
 from __future__ import annotations
 
@@ -20,26 +20,30 @@ BALTIC_POINT = {"type": "Point", "coordinates": [11.0, 54.5]}
 
 
 class Client:
-    """Calls ``/api/v1`` of the running service as one role (``None``: the public)."""
+    """Calls ``/api/v1`` as one role (``None``: the public) through ``http``.
 
-    def __init__(self, base: str, key: str | None = None) -> None:
-        self.base = base + "/api/v1"
+    ``http`` is the in-process test client of the ``http`` fixture (or any ``httpx.Client``
+    with a base URL); ``base`` is the API's path prefix, so ``http.get(client.base + path)``
+    works for requests this class has no method for.
+    """
+
+    def __init__(self, http: httpx.Client, key: str | None = None) -> None:
+        self.http = http
+        self.base = "/api/v1"
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return httpx.get(self.base + path, params=params, headers=self.headers, timeout=30)
+        return self.http.get(self.base + path, params=params, headers=self.headers)
 
     def post(self, path: str, body: dict[str, Any] | None = None,
              etag: str | None = None, **params: Any) -> httpx.Response:
         headers = {**self.headers, **({"If-Match": etag} if etag else {})}
-        return httpx.post(self.base + path, json=body, params=params, headers=headers,
-                          timeout=30)
+        return self.http.post(self.base + path, json=body, params=params, headers=headers)
 
     def patch(self, path: str, body: dict[str, Any], etag: str | None,
               **params: Any) -> httpx.Response:
         headers = {**self.headers, **({"If-Match": etag} if etag else {})}
-        return httpx.patch(self.base + path, json=body, params=params, headers=headers,
-                           timeout=30)
+        return self.http.patch(self.base + path, json=body, params=params, headers=headers)
 
     def created(self, path: str, body: dict[str, Any], **params: Any) -> dict[str, Any]:
         """POST that must answer 201; the new item with its ``_etag``."""

@@ -1,4 +1,14 @@
-"""Run the real service with uvicorn in a subprocess, for tests that speak HTTP."""
+"""How the tests serve the app: in-process on the test's transaction, or uvicorn on a socket.
+
+Almost every HTTP test runs the real app (``app.main.create_app``) in-process through
+Starlette's ``TestClient``, with the app's database engine replaced (a FastAPI dependency
+override) by a :class:`SavepointEngine` on the test's one connection: every connection and
+transaction a request takes is a savepoint inside the test's outer transaction, which is
+rolled back after the test. No test sees another test's writes, and nothing is committed.
+
+Only ``tests/test_socket.py`` starts ``uvicorn`` (:func:`running_service`): request bodies
+sent chunked, the admission gate of a real server process, and a GDAL client over HTTP.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +21,134 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import Connection, Engine, text
 
+from app.api.deps import get_engine_dep
+from app.api.health import get_health_engine
 from app.settings import PROJECT_ROOT
+
+
+class SavepointEngine:
+    """Stands in for the app's :class:`~sqlalchemy.Engine`: one connection, savepoints.
+
+    The app uses its engine in two ways, and both keep their production meaning here:
+
+    - ``engine.connect()`` (reads, the health check): a savepoint that is always rolled
+      back at the end, as closing a pooled connection rolls back whatever it did;
+    - ``engine.begin()`` (writes via ``write_transaction``, authentication): a savepoint
+      released on success and rolled back on an error, so a failed write undoes only
+      itself. Before the release, the constraint triggers that PostgreSQL defers to
+      ``COMMIT`` are fired (``SET CONSTRAINTS ALL IMMEDIATE`` inside a savepoint that is
+      then rolled back, which leaves them deferred), so a write that would fail at commit
+      in production fails here too, with the same error.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        savepoint = self.conn.begin_nested()
+        try:
+            yield self.conn
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        savepoint = self.conn.begin_nested()
+        try:
+            yield self.conn
+            self._check_deferred_constraints()
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        savepoint.commit()
+
+    def _check_deferred_constraints(self) -> None:
+        check = self.conn.begin_nested()
+        try:
+            self.conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        finally:
+            check.rollback()
+
+
+@contextmanager
+def on_connection(app: FastAPI, conn: Connection) -> Iterator[SavepointEngine]:
+    """Let ``app`` use only ``conn`` (see :class:`SavepointEngine`) until the block ends."""
+    engine = SavepointEngine(conn)
+    app.dependency_overrides[get_engine_dep] = lambda: engine
+    app.dependency_overrides[get_health_engine] = lambda: engine
+    try:
+        yield engine
+    finally:
+        app.dependency_overrides.pop(get_engine_dep, None)
+        app.dependency_overrides.pop(get_health_engine, None)
+
+
+# --- committed data, for the tests that need concurrent transactions ----------------------
+
+#: Tables a concurrency test may write to, children first (the order rows are purged in).
+PURGED_TABLES = ("land_sales", "parcel_history", "parcels", "sites", "enquiries")
+#: Triggers that refuse deletions; disabled only inside the purging transaction.
+_NO_DELETE_TRIGGERS = (("land_sales", "land_sales_no_delete"),
+                       ("parcel_history", "parcel_history_append_only"),
+                       ("parcels", "parcels_no_delete"), ("sites", "sites_no_delete"),
+                       ("enquiries", "enquiries_no_delete"))
+
+
+def high_water_marks(engine: Engine) -> dict[str, int]:
+    """The largest id of every table in :data:`PURGED_TABLES` (0 when empty)."""
+    with engine.connect() as conn:
+        return {table: int(conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
+                           .scalar_one()) for table in PURGED_TABLES}
+
+
+def purge_above(engine: Engine, marks: dict[str, int]) -> None:
+    """Delete every row committed after :func:`high_water_marks` returned ``marks``.
+
+    For the tests that must commit (concurrent transactions cannot share the rolled-back
+    one). Parcels, sites, sales, enquiries and the history refuse deletion by design; their
+    guard triggers are disabled inside this one transaction only (``ALTER TABLE`` is
+    transactional, and other sessions wait for its lock), so no one else ever sees them off.
+    """
+    with engine.begin() as conn:
+        for table, trigger in _NO_DELETE_TRIGGERS:
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+        conn.execute(text("DELETE FROM land_sales WHERE id > :m OR parcel_id IN "
+                          "(SELECT id FROM parcels WHERE id > :p)"),
+                     {"m": marks["land_sales"], "p": marks["parcels"]})
+        conn.execute(text("DELETE FROM parcel_history WHERE id > :m"),
+                     {"m": marks["parcel_history"]})
+        conn.execute(text("DELETE FROM parcels WHERE id > :m"), {"m": marks["parcels"]})
+        conn.execute(text("DELETE FROM site_partners WHERE site_id > :m"), {"m": marks["sites"]})
+        conn.execute(text("DELETE FROM sites WHERE id > :m"), {"m": marks["sites"]})
+        conn.execute(text("DELETE FROM enquiries WHERE id > :m"), {"m": marks["enquiries"]})
+        for table, trigger in _NO_DELETE_TRIGGERS:
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+
+
+def wait_for_lock_waiters(engine: Engine, count: int, timeout_s: float = 30.0) -> None:
+    """Block until ``count`` sessions of this database wait for a lock (not a timing guess:
+    the tests hold the lock themselves and release it only after this returns)."""
+    deadline = time.monotonic() + timeout_s
+    with engine.connect() as conn:
+        while True:
+            waiting = int(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).scalar_one())
+            if waiting >= count:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{waiting} sessions wait for a lock, expected {count}")
+            conn.rollback()  # a fresh snapshot of pg_stat_activity
+            time.sleep(0.01)
+
+
+# --- a real server process --------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -50,7 +186,7 @@ def running_service(database_url: str, timeout_s: float = 30.0,
             except httpx.TransportError:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.2)
+                time.sleep(0.05)
         yield base
     finally:
         proc.terminate()
@@ -58,27 +194,3 @@ def running_service(database_url: str, timeout_s: float = 30.0,
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-@contextmanager
-def serving_app(app: object, timeout_s: float = 15.0) -> Iterator[httpx.Client]:
-    """Serve an ASGI app object with uvicorn in a thread; yield a real HTTP client for it."""
-    import threading
-
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout_s
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -1,7 +1,7 @@
 """The loaded demo data reproduce the study's published tables (computed here with SQL).
 
-Figures come from ``tests/fixtures/study_figures.json`` (a copy of the study's numbers);
-tolerances are the issue's: ±1 ha for supply figures, exact counts and ±0.1 ha for sales.
+Figures come from ``geodata/study/reference_figures.json`` (their only home); tolerances are
+the issue's: ±1 ha for supply figures, exact counts and ±0.1 ha for sales.
 Only synthetic, marketable demo parcels are counted, so rows other tests add do not interfere.
 """
 
@@ -74,12 +74,13 @@ def test_category_totals_and_where_they_lie(conn: Connection, study: dict[str, A
                            "innerstaedtische_brache": ["14713", "15002"]}
 
 
-def test_preview_areas_in_burgenlandkreis(conn: Connection) -> None:
+def test_preview_areas_in_burgenlandkreis(conn: Connection, study: dict[str, Any]) -> None:
+    figure = study["supply_by_site_category_ha"]["vorschauflaeche"]["burgenlandkreis"]
     row = conn.execute(text(
         f"SELECT count(DISTINCT site_id), sum(net_area_ha) FROM parcels p WHERE {DEMO_PARCELS} "
         "AND category = 'vorschauflaeche' AND district_ags = '15084'")).one()
-    assert row[0] == 4
-    assert row[1] == pytest.approx(279, abs=SUPPLY_TOLERANCE_HA)
+    assert row[0] == figure["sites"]
+    assert row[1] == pytest.approx(figure["ha"], abs=SUPPLY_TOLERANCE_HA)
 
 
 def test_restriction_totals(conn: Connection, study: dict[str, Any]) -> None:
@@ -154,7 +155,7 @@ def test_demand_framework_2038(conn: Connection, study: dict[str, Any]) -> None:
     fw = conn.execute(text("SELECT id, base_date::text, horizon_year, net_to_gross_factor "
                            "FROM demand_frameworks WHERE is_default")).one()
     assert (fw.base_date, fw.horizon_year, float(fw.net_to_gross_factor)) == (
-        "2020-12-31", 2038, framework["gross_factor_used_by_study"])
+        framework["base_date"], framework["horizon_year"], framework["gross_factor_used_by_study"])
     totals = _sums(conn, f"SELECT scenario_key, sum(net_ha) FROM demand_component_values "
                          f"WHERE framework_id = {fw.id} GROUP BY 1")
     assert (totals["niedrig"], totals["hoch"]) == pytest.approx(tuple(framework["total_net_ha"]))

@@ -1,6 +1,6 @@
-"""``GET /api/v1/parcels`` over real HTTP: every filter and combinations, checked against
-counts computed independently here in Python from a plain dump of the table; cursor paging
-over the whole set; visibility of rows and fields by role; output formats and CRS.
+"""``GET /api/v1/parcels`` over HTTP (in-process): every filter and combinations, checked
+against counts computed independently here in Python from a plain dump of the table; cursor
+paging over the whole set; visibility of rows and fields by role; output formats and CRS.
 """
 
 from __future__ import annotations
@@ -9,13 +9,18 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
+import shapely
+from fastapi.testclient import TestClient
 from pyproj import Transformer
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from app.domain.availability import latest_available_date
 from app.domain.clock import today
+from app.main import create_app
+from app.settings import Settings
+from tests.resource_client import Client
+from tests.server import on_connection
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -39,29 +44,29 @@ def rows(engine: Engine, demo_loaded: dict[str, int]) -> list[Row]:
             "ST_XMin(ST_Transform(p.geom_25832, 4326)) AS lon_min, "
             "ST_XMax(ST_Transform(p.geom_25832, 4326)) AS lon_max, "
             "ST_YMin(ST_Transform(p.geom_25832, 4326)) AS lat_min, "
-            "ST_YMax(ST_Transform(p.geom_25832, 4326)) AS lat_max "
+            "ST_YMax(ST_Transform(p.geom_25832, 4326)) AS lat_max, "
+            "ST_AsBinary(p.geom_25832) AS wkb_25832 "
             "FROM parcels p JOIN sites s ON s.id = p.site_id"))
         return [dict(r._mapping) for r in result]
 
 
-def _all_ids(base: str, params: dict[str, Any], headers: dict[str, str]) -> list[int]:
+def _all_ids(client: Client, params: dict[str, Any]) -> list[int]:
     """Follow ``next`` links to the end; return ids in the order served.
 
     Fails (instead of looping) as soon as a page repeats a parcel already served.
     """
     ids: list[int] = []
-    url: str | None = base + "/api/v1/parcels"
-    query: dict[str, Any] | None = {**params, "limit": 97}
-    while url:
-        response = httpx.get(url, params=query, headers=headers, timeout=30)
+    response = client.get("/parcels", **params, limit=97)
+    while True:
         assert response.status_code == 200, response.text
         body = response.json()
         page = [item["id"] for item in body["items"]]
         assert not set(page) & set(ids), "a page repeats parcels: paging would not end"
         ids += page
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
-        query = None
-    return ids
+        if url is None:
+            return ids
+        response = client.http.get(url, headers=client.headers)
 
 
 def _available_by(r: Row, by: date) -> bool:
@@ -129,36 +134,41 @@ CASES: list[tuple[dict[str, Any], Predicate]] = [
 
 
 @pytest.mark.parametrize(("params", "predicate"), CASES, ids=[str(c[0]) for c in CASES])
-def test_filter_matches_independent_selection(service_url: str, api_keys: dict[str, str],
-                                              rows: list[Row], params: dict[str, Any],
-                                              predicate: Predicate) -> None:
-    headers = {"Authorization": f"Bearer {api_keys['analyst']}"}
+def test_filter_matches_independent_selection(clients: dict[str, Client], rows: list[Row],
+                                              params: dict[str, Any], predicate: Predicate) -> None:
+    analyst = clients["analyst"]
     expected = sorted(r["id"] for r in rows if predicate(r))
-    first = httpx.get(service_url + "/api/v1/parcels", params={**params, "count": "true", "limit": 1},
-                      headers=headers).json()
+    first = analyst.get("/parcels", **params, count="true", limit=1).json()
     assert first["numberMatched"] == len(expected)
-    served = _all_ids(service_url, params, headers)
+    served = _all_ids(analyst, params)
     assert served == expected  # default order is by id
 
 
-def test_bbox_in_25832_selects_the_same_as_in_lon_lat(service_url: str, api_keys: dict[str, str]) -> None:
+def test_bbox_crs_selects_exactly_the_parcels_meeting_the_box(clients: dict[str, Client],
+                                                             rows: list[Row]) -> None:
+    """A box in EPSG:25832 (``bbox-crs``) selects exactly the marketed parcels whose shape
+    meets it (computed here with Shapely from the stored geometry), and everything the
+    lon/lat box it was drawn around selects."""
     to_utm = Transformer.from_crs(4326, 25832, always_xy=True)
     # A lon/lat box and the UTM box around it (densified edges: at 12° E the box is rotated
     # in zone 32): every parcel in the first is in the second.
     minx, miny, maxx, maxy = to_utm.transform_bounds(12.2, 51.25, 12.5, 51.45, densify_pts=21)
-    headers = {"Authorization": f"Bearer {api_keys['analyst']}"}
-    lonlat = set(_all_ids(service_url, {"bbox": "12.2,51.25,12.5,51.45"}, headers))
-    utm = set(_all_ids(service_url, {"bbox": f"{minx},{miny},{maxx},{maxy}", "bbox-crs": "EPSG:25832"},
-                       headers))
-    assert lonlat <= utm
+    analyst = clients["analyst"]
+    lonlat = set(_all_ids(analyst, {"bbox": "12.2,51.25,12.5,51.45"}))
+    utm = set(_all_ids(analyst, {"bbox": f"{minx},{miny},{maxx},{maxy}", "bbox-crs": "EPSG:25832"}))
+    window = shapely.box(minx, miny, maxx, maxy)
+    expected = {r["id"] for r in rows
+                if _marketed(r) and shapely.intersects(shapely.from_wkb(r["wkb_25832"]), window)}
+    assert lonlat and lonlat <= utm
+    assert utm == expected
+    assert len(expected) < len([r for r in rows if _marketed(r)])  # the box does select
 
 
 @pytest.mark.parametrize("sort", ["-net_area_ha", "price_eur_m2", "-distance_junction_km", "available_from"])
-def test_cursor_paging_covers_everything_once_in_order(service_url: str, api_keys: dict[str, str],
-                                                       rows: list[Row], sort: str) -> None:
-    headers = {"Authorization": f"Bearer {api_keys['analyst']}"}
+def test_cursor_paging_covers_everything_once_in_order(clients: dict[str, Client], rows: list[Row],
+                                                       sort: str) -> None:
     params = {"sort": sort, "marketing_status": "verfuegbar,reserviert,verkauft,zurueckgezogen"}
-    served = _all_ids(service_url, params, headers)
+    served = _all_ids(clients["analyst"], params)
     assert len(served) == len(set(served)) == len([r for r in rows if _active(r)])
     field = sort.lstrip("-")
     by_id = {r["id"]: r for r in rows}
@@ -168,20 +178,31 @@ def test_cursor_paging_covers_everything_once_in_order(service_url: str, api_key
     assert present == sorted(present, reverse=sort.startswith("-"))
 
 
-def test_bad_cursor_is_refused_not_restarted(service_url: str) -> None:
-    response = httpx.get(service_url + "/api/v1/parcels", params={"cursor": "bm9wZQ"})
+def test_bad_cursor_is_refused_not_restarted(clients: dict[str, Client]) -> None:
+    public = clients["public"]
+    response = public.get("/parcels", cursor="bm9wZQ")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "cursor"
-    first = httpx.get(service_url + "/api/v1/parcels", params={"limit": 1, "sort": "net_area_ha"}).json()
+    first = public.get("/parcels", limit=1, sort="net_area_ha").json()
     token = next(link["href"] for link in first["links"] if link["rel"] == "next").split("cursor=")[1]
-    other_sort = httpx.get(service_url + "/api/v1/parcels", params={"cursor": token, "sort": "price_eur_m2"})
+    other_sort = public.get("/parcels", cursor=token, sort="price_eur_m2")
     assert other_sort.status_code == 422
 
 
-def test_limit_is_clamped_not_refused(service_url: str) -> None:
-    response = httpx.get(service_url + "/api/v1/parcels", params={"limit": 100000})
-    assert response.status_code == 200
-    assert response.json()["numberReturned"] <= 1000
+def test_limit_is_clamped_not_refused(settings: Settings, conn: Connection,
+                                      api_keys: dict[str, str]) -> None:
+    """``limit`` above ``page_size_max`` serves a full page of ``page_size_max`` items and a
+    ``next`` link. (A service whose largest page is 20, so that the clamp shows on the 630
+    demo parcels; the default 1000 is larger than the whole table.)"""
+    small = create_app(settings.model_copy(update={"page_size_max": 20, "page_size_default": 10}))
+    with on_connection(small, conn), TestClient(small) as http:
+        analyst = Client(http, api_keys["analyst"])
+        response = analyst.get("/parcels", limit=100000, count="true")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["numberMatched"] > 20
+        assert body["numberReturned"] == len(body["items"]) == 20
+        assert any(link["rel"] == "next" for link in body["links"])
 
 
 @pytest.mark.parametrize(("params", "field"), [
@@ -195,35 +216,35 @@ def test_limit_is_clamped_not_refused(service_url: str) -> None:
     ({"crs": "EPSG:9999"}, "crs"),
     ({"sort": "name"}, "sort.field"),
 ])
-def test_bad_search_parameters_are_problems_naming_the_field(service_url: str, params: dict[str, Any],
+def test_bad_search_parameters_are_problems_naming_the_field(clients: dict[str, Client],
+                                                             params: dict[str, Any],
                                                              field: str | None) -> None:
-    response = httpx.get(service_url + "/api/v1/parcels", params=params)
+    response = clients["public"].get("/parcels", **params)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     if field:
         assert response.json()["errors"][0]["field"] == field
 
 
-def test_public_sees_only_marketed_parcels_and_released_fields(service_url: str, api_keys: dict[str, str],
-                                                               rows: list[Row], engine: Engine) -> None:
+def test_public_sees_only_marketed_parcels_and_released_fields(clients: dict[str, Client],
+                                                               rows: list[Row], conn: Connection) -> None:
     everything = {"marketing_status": "verfuegbar,reserviert,verkauft,zurueckgezogen"}
-    public = _all_ids(service_url, everything, {})
+    public = _all_ids(clients["public"], everything)
     assert set(public) == {r["id"] for r in rows
                            if r["marketing_status"] in ("verfuegbar", "reserviert") and _active(r)}
-    page = httpx.get(service_url + "/api/v1/parcels", params={"limit": 1000}).json()["items"]
-    with engine.connect() as conn:
-        released = dict(conn.execute(text("SELECT id, public_fields FROM parcels")).tuples().all())
+    page = clients["public"].get("/parcels", limit=1000).json()["items"]
+    released = dict(conn.execute(text("SELECT id, public_fields FROM parcels")).tuples().all())
     for item in page:
         assert "owner_name" not in item and "internal_notes" not in item and "public_fields" not in item
         for field in ("price_eur_m2", "owner_type", "contact_name", "contact_email", "contact_phone"):
             assert (field in item) == (field in released[item["id"]]), (item["id"], field)
-    internal = httpx.get(service_url + "/api/v1/parcels", params={"limit": 5},
-                         headers={"Authorization": f"Bearer {api_keys['analyst']}"}).json()["items"]
+    internal = clients["analyst"].get("/parcels", limit=5).json()["items"]
     assert all("owner_name" in item and "public_fields" in item for item in internal)
 
 
-def test_geojson_output_in_lon_lat_and_in_25832(service_url: str) -> None:
-    fc = httpx.get(service_url + "/api/v1/parcels", params={"f": "geojson", "limit": 20})
+def test_geojson_output_in_lon_lat_and_in_25832(clients: dict[str, Client]) -> None:
+    public = clients["public"]
+    fc = public.get("/parcels", f="geojson", limit=20)
     assert fc.headers["content-type"] == "application/geo+json"
     body = fc.json()
     assert body["type"] == "FeatureCollection" and "crs" not in body
@@ -231,8 +252,8 @@ def test_geojson_output_in_lon_lat_and_in_25832(service_url: str) -> None:
         assert feature["type"] == "Feature" and feature["id"] == feature["properties"]["id"]
         lon, lat = feature["geometry"]["coordinates"][0][0][0]
         assert 10.5 < lon < 13.5 and 50.8 < lat < 52.2
-    utm = httpx.get(service_url + "/api/v1/parcels", params={"limit": 20, "crs": "EPSG:25832"},
-                    headers={"Accept": "application/geo+json"})
+    utm = public.http.get(public.base + "/parcels", params={"limit": 20, "crs": "EPSG:25832"},
+                          headers={"Accept": "application/geo+json"})
     assert utm.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/25832>"
     x, y = utm.json()["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 600_000 < x < 800_000 and 5_600_000 < y < 5_800_000

@@ -22,7 +22,8 @@ from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
     PROBLEM_RESPONSES,
-    collection_response,
+    absolute_link,
+    document_response,
 )
 from app.db.queries.districts import district_documents, municipality_documents
 from app.domain.crs import crs_uri
@@ -46,26 +47,25 @@ MunicipalityAgs = Annotated[str, Path(
     pattern=r"^[0-9]{8}$", examples=["14713000"], description="Municipality AGS (8 digits)")]
 
 
-def _with_attribution(json_object: bytes | str) -> bytes:
-    """The serialised JSON object with an ``attribution`` member first."""
-    raw = json_object.encode() if isinstance(json_object, str) else json_object
-    member = json.dumps({"attribution": ATTRIBUTION}, ensure_ascii=False)[:-1].encode()
-    return member + b", " + raw.lstrip()[1:]
-
-
 def _list_response(request: Request, items: list[str], as_geojson: bool, srid: int) -> Response:
-    page = collection_response(request, items, as_geojson=as_geojson, srid=srid,
-                               next_token=None, number_matched=len(items))
-    headers = {k: v for k, v in page.headers.items()
-               if k.lower() not in ("content-length", "content-type")}
-    return Response(content=_with_attribution(page.body), media_type=page.media_type,
-                    headers=headers)
+    """All items in one document, the attribution first (no paging: at most 187 rows)."""
+    media = GEOJSON_MEDIA_TYPE if as_geojson else JSON_MEDIA_TYPE
+    document: dict[str, object] = {"attribution": ATTRIBUTION}
+    if as_geojson:
+        document["type"] = "FeatureCollection"
+    document["links"] = [{"rel": "self", "type": media, "href": absolute_link(request)}]
+    document["numberReturned"] = document["numberMatched"] = len(items)
+    if srid != 4326:
+        document["crs"] = crs_uri(srid)
+    document["features" if as_geojson else "items"] = [json.loads(i) for i in items]
+    return document_response(json.dumps(document, ensure_ascii=False), as_geojson=as_geojson,
+                             srid=srid)
 
 
 def _item_response(item: str, as_geojson: bool, srid: int) -> Response:
-    return Response(content=_with_attribution(item),
-                    media_type=GEOJSON_MEDIA_TYPE if as_geojson else JSON_MEDIA_TYPE,
-                    headers={"Content-Crs": f"<{crs_uri(srid)}>"})
+    document = {"attribution": ATTRIBUTION, **json.loads(item)}
+    return document_response(json.dumps(document, ensure_ascii=False), as_geojson=as_geojson,
+                             srid=srid)
 
 
 @router.get("/districts", openapi_extra=OPTIONAL_API_KEY,

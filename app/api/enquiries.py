@@ -31,7 +31,7 @@ from app.api.list_params import (
     code_list,
 )
 from app.api.parcel_params import LIST_HINT, DistrictsParam
-from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES, collection_response
+from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES, document_response, envelope
 from app.api.write_params import WRITE_RESPONSES, Reason
 from app.db.queries.enquiries import (
     DEFAULT_ENQUIRY_SORT,
@@ -40,7 +40,7 @@ from app.db.queries.enquiries import (
     fetch_enquiry,
     fetch_enquiry_page,
 )
-from app.db.queries.keyset import KeysetSort
+from app.db.queries.keyset import SortKey
 from app.db.queries.paging import Cursor
 from app.db.session import write_transaction
 from app.domain import vocab
@@ -54,7 +54,7 @@ router = APIRouter(prefix="/api/v1", tags=["Ansiedlungsanfragen"])
 
 EnquiryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Enquiry id")]
 EnquirySort = Annotated[str, WithJsonSchema(
-    {"type": "string", "enum": KeysetSort.choices(ENQUIRY_SORT_FIELDS)})]
+    {"type": "string", "enum": SortKey.choices(ENQUIRY_SORT_FIELDS)})]
 
 _CONTENT = {JSON_MEDIA_TYPE: {}}
 
@@ -81,7 +81,7 @@ def list_enquiries(
     if received_from and received_to and received_from > received_to:
         raise InvalidInput.for_field("received_from", "received_from lies after received_to",
                                      "range")
-    order = KeysetSort.parse(sort, ENQUIRY_SORT_FIELDS, DEFAULT_ENQUIRY_SORT)
+    order = SortKey.parse(sort, ENQUIRY_SORT_FIELDS, DEFAULT_ENQUIRY_SORT, "e")
     f = EnquiryFilter(
         district=ags_list("district", district, 5),
         outcome=code_list("outcome", outcome, vocab.ENQUIRY_OUTCOME),
@@ -89,11 +89,9 @@ def list_enquiries(
         received_from=received_from, received_to=received_to,
         include_withdrawn=include_withdrawn)
     cursor = Cursor.decode(page.cursor, str(order)) if page.cursor is not None else None
-    result = fetch_enquiry_page(conn, f, order, limit=page.limit, cursor=cursor)
-    return collection_response(
-        request, result.items, as_geojson=False, srid=4326,
-        next_token=result.next_cursor.encode() if result.next_cursor else None,
-        number_matched=None)
+    document = fetch_enquiry_page(conn, f, order, limit=page.limit, cursor=cursor,
+        envelope=envelope(request, as_geojson=False, srid=4326))
+    return document_response(document, as_geojson=False, srid=4326)
 
 
 @router.get("/enquiries/{enquiry_id}", summary="One settlement enquiry",

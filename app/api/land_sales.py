@@ -41,10 +41,11 @@ from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
     PROBLEM_RESPONSES,
-    collection_response,
+    document_response,
+    envelope,
 )
 from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason
-from app.db.queries.keyset import KeysetSort
+from app.db.queries.keyset import SortKey
 from app.db.queries.land_sales import (
     DEFAULT_SALE_SORT,
     SALE_SORT_FIELDS,
@@ -66,7 +67,7 @@ router = APIRouter(prefix="/api/v1", tags=["Grundstücksverkäufe"])
 
 SaleId = Annotated[int, Path(ge=1, le=MAX_ID, description="Land sale id")]
 SaleSort = Annotated[str, WithJsonSchema(
-    {"type": "string", "enum": KeysetSort.choices(SALE_SORT_FIELDS)})]
+    {"type": "string", "enum": SortKey.choices(SALE_SORT_FIELDS)})]
 
 _CONTENT = {JSON_MEDIA_TYPE: {}, GEOJSON_MEDIA_TYPE: {}}
 
@@ -93,7 +94,7 @@ def list_land_sales(
     """Sales in keyset pages with a ``next`` link; ``f=geojson`` gives Point features."""
     if date_from and date_to and date_from > date_to:
         raise InvalidInput.for_field("from", "from lies after to", "range")
-    order = KeysetSort.parse(sort, SALE_SORT_FIELDS, DEFAULT_SALE_SORT)
+    order = SortKey.parse(sort, SALE_SORT_FIELDS, DEFAULT_SALE_SORT, "l")
     f = LandSaleFilter(
         district=ags_list("district", district, 5),
         municipality=ags_list("municipality", municipality, 8),
@@ -102,12 +103,10 @@ def list_land_sales(
         include_withdrawn=include_withdrawn)
     cursor = Cursor.decode(page.cursor, str(order)) if page.cursor is not None else None
     as_geojson = out.format is OutputFormat.GEOJSON
-    result = fetch_land_sale_page(conn, f, order, limit=page.limit, cursor=cursor,
-                                  srid=out.srid, as_feature=as_geojson)
-    return collection_response(
-        request, result.items, as_geojson=as_geojson, srid=out.srid,
-        next_token=result.next_cursor.encode() if result.next_cursor else None,
-        number_matched=None)
+    document = fetch_land_sale_page(conn, f, order, limit=page.limit, cursor=cursor,
+                                  srid=out.srid, as_feature=as_geojson,
+        envelope=envelope(request, as_geojson=as_geojson, srid=out.srid))
+    return document_response(document, as_geojson=as_geojson, srid=out.srid)
 
 
 @router.get("/land-sales/{sale_id}", summary="One land sale", response_class=Response,

@@ -24,12 +24,12 @@ from app.api.etags import (
 from app.api.parcels import ParcelId
 from app.api.responses import JSON_MEDIA_TYPE
 from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason, Repair
-from app.db.queries.parcel_page import fetch_parcel_page
+from app.db.queries.parcels import one_parcel
 from app.db.session import write_transaction
 from app.domain.clock import today
 from app.domain.crs import INPUT_SRIDS, parse_crs
-from app.domain.filters import ParcelFilter, SortSpec
 from app.domain.parcel_input import ParcelCreate, ParcelPatch, SaleInput
+from app.domain.roles import STAFF
 from app.services import parcel_writes
 from app.services.write_common import WriteResult
 
@@ -38,15 +38,12 @@ router = APIRouter(prefix="/api/v1", tags=["Flächen"])
 
 def _parcel_response(conn: Connection, result: WriteResult, status: int,
                      request: Request) -> Response:
-    any_parcel = ParcelFilter(ids=(result.item_id,), marketing_status=(), active_sites_only=False)
-    page = fetch_parcel_page(
-        conn, any_parcel, SortSpec(), limit=1,
-        cursor=None, can_read_internal=True, reference=today(), srid=4326,
-        as_feature=False,
-    )
-    body = page.items[0]
+    found = one_parcel(conn, result.item_id, viewer=STAFF, reference=today(), srid=4326,
+                       as_feature=False)
+    assert found is not None  # written in this transaction
+    body = found[0]
     if result.notes:
-        body = body[:-1] + ', "notes": ' + json.dumps(result.notes, ensure_ascii=False) + "}"
+        body = json.dumps({**json.loads(body), "notes": result.notes}, ensure_ascii=False)
     headers = {"ETag": etag("parcel", result.item_id, result.version)}
     if status == 201:
         headers["Location"] = str(request.url_for("get_parcel", parcel_id=result.item_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -75,5 +75,5 @@ def get_freshness(
     """Active parcels not verified for longer than the period (default about 6 months)."""
     days = older_than_days or settings.freshness_days
     return {"older_than_days": days,
-            "districts": overdue_by_district(conn, older_than_days=days,
+            "districts": overdue_by_district(conn, older_than_days=days, now=datetime.now(UTC),
                                              districts=ags_list("district", district, 5))}

@@ -10,34 +10,37 @@ values included: a client generating requests from the OpenAPI document gets no 
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from pydantic import ValidationError, WithJsonSchema
 
 from app.db.queries.paging import CURSOR_PATTERN
-from app.domain import vocab
 from app.domain.crs import INPUT_SRIDS, OUTPUT_SRIDS, crs_names, parse_crs, window_problem
 from app.domain.errors import BadRequest, FieldProblem, InvalidInput
-from app.domain.filters import SORT_PATTERN, SORTABLE_FIELDS, BBox, ParcelFilter, SortSpec
-from app.domain.input_types import (
-    MAX_ID,
-    AvailabilityCode,
-    CategoryCode,
-    IsoDate,
-    MarketingStatusCode,
-    PlanningStatusCode,
-    RestrictionCauseCode,
-    ServicingCode,
-    UserGroupCode,
-    ZoningCode,
-    code_of,
+from app.domain.filters import (
+    SEARCH_DEFAULT_MARKETING_STATUS,
+    SORT_PATTERN,
+    BBox,
+    ParcelFilter,
+    SortSpec,
+)
+from app.domain.input_types import MAX_ID, IsoDate, code_of
+from app.domain.parcel_fields import (
+    FILTER_PARAMS,
+    SORTABLE_FIELDS,
+    FieldType,
+    FilterParam,
+    Op,
+    ParcelField,
 )
 
 from .deps import SettingsDep
+from .negotiation import accept_header, require_acceptable
 
 LIST_HINT = "; repeat the parameter or separate values by commas"
 CRS_HINT = " (EPSG:n, n and OGC URIs/URNs are read too)"
@@ -134,88 +137,92 @@ def parse_bbox(text: str | None, crs_text: str | None, field: str = "bbox") -> B
     return box
 
 
-def parcel_filter(
-    district: DistrictsParam = None,
-    municipality: Annotated[list[Municipality] | None, Query(
-        description="Municipality AGS (8 digits)" + LIST_HINT)] = None,
-    site_id: Annotated[list[ListedId] | None, Query(description="Site ids" + LIST_HINT)] = None,
-    availability: Annotated[list[AvailabilityCode] | None, Query(
-        description="Exact availability classes" + LIST_HINT)] = None,
-    availability_horizon: Annotated[
-        Annotated[str, code_of(vocab.AVAILABILITY, vocab.AVAILABILITY_HORIZON)] | None,
-        Query(description="Available no later than this class: "
-                          "sofort < kurzfristig < mittelfristig < langfristig"),
-    ] = None,
-    available_by: Annotated[IsoDate | None, Query(
-        description="Available on or before this date (YYYY-MM-DD; its available_from, "
-                    "else its class)")] = None,
-    restriction_max: Annotated[
-        Annotated[str, code_of(vocab.RESTRICTION_LEVEL, vocab.RESTRICTION_RANK)] | None,
-        Query(description="Restriction level at most: keine < gering < erhoeht"),
-    ] = None,
-    exclude_causes: Annotated[list[RestrictionCauseCode] | None, Query(
-        description="Exclude parcels with any of these restriction causes" + LIST_HINT)] = None,
-    user_group: Annotated[list[UserGroupCode] | None, Query(
-        description="Suitable for any of these user groups" + LIST_HINT)] = None,
-    net_area_min_ha: Annotated[float | None, Query(
-        ge=0, allow_inf_nan=False, description="Minimum net area, ha")] = None,
-    net_area_max_ha: Annotated[float | None, Query(
-        ge=0, allow_inf_nan=False, description="Maximum net area, ha")] = None,
-    category: Annotated[list[CategoryCode] | None, Query(
-        description="Area categories" + LIST_HINT)] = None,
-    planning_status: Annotated[list[PlanningStatusCode] | None, Query(
-        description="Planning status" + LIST_HINT)] = None,
-    zoning: Annotated[list[ZoningCode] | None, Query(
-        description="Zoning (BauNVO)" + LIST_HINT)] = None,
-    servicing: Annotated[list[ServicingCode] | None, Query(
-        description="Servicing state" + LIST_HINT)] = None,
-    marketing_status: Annotated[list[MarketingStatusCode] | None, Query(
-        description="Marketing status (default: verfuegbar)" + LIST_HINT)] = None,
-    rail_siding: Annotated[bool | None, Query(description="Has a rail siding")] = None,
-    operation_24h: Annotated[bool | None, Query(description="24-hour operation allowed")] = None,
-    max_junction_km: Annotated[float | None, Query(
-        ge=0, allow_inf_nan=False, description="Max km to a motorway junction")] = None,
-    max_airport_km: Annotated[float | None, Query(
-        ge=0, allow_inf_nan=False, description="Max km to the airport")] = None,
-    max_price_eur_m2: Annotated[float | None, Query(
-        ge=0, allow_inf_nan=False, description="Max price, EUR/m²")] = None,
-    q: Annotated[QueryText | None, Query(
-        max_length=200, description="Text in site or parcel names")] = None,
-    bbox: Annotated[BBoxText | None, Query(
-        description="minx,miny,maxx,maxy (in bbox-crs); lon/lat within ±180/±90, min ≤ max; "
-                    "400 when outside the area of use of bbox-crs")] = None,
-    bbox_crs: Annotated[OutputCrsName | None, Query(
-        alias="bbox-crs", description="CRS of bbox (default CRS84)" + CRS_HINT)] = None,
-) -> ParcelFilter:
-    """The search filter from query parameters."""
+def _param_annotation(f: ParcelField, p: FilterParam) -> Any:
+    """The query parameter of the registry filter ``p`` on ``f``, with its published schema."""
+    item: Any
+    if f.vocabulary is not None:
+        item = Annotated[str, code_of(f.vocabulary, p.up_to_codes or None)]
+    elif f.pattern is not None:
+        item = Annotated[str, _pattern(f.pattern)]
+    elif f.type is FieldType.INTEGER:
+        item = ListedId
+    else:
+        item = str
+    if p.op in (Op.IN, Op.OVERLAPS, Op.DISJOINT):
+        return Annotated[list[item] | None, Query(description=p.description)]
+    if p.op is Op.EQ:
+        return Annotated[bool | None, Query(description=p.description)]
+    if p.op in (Op.GE, Op.LE):
+        return Annotated[float | None, Query(ge=0, allow_inf_nan=False,
+                                             description=p.description)]
+    if p.op is Op.UP_TO:
+        return Annotated[item | None, Query(description=p.description)]
+    raise AssertionError(p.op)
+
+
+#: The registry's filter parameters offered over HTTP, in registry order.
+HTTP_FILTERS: tuple[tuple[ParcelField, FilterParam], ...] = tuple(
+    (f, p) for f, p in FILTER_PARAMS.values() if p.http)
+
+
+def _filter_value(f: ParcelField, p: FilterParam, raw: Any) -> Any:
+    if p.op in (Op.IN, Op.OVERLAPS, Op.DISJOINT):
+        if f.type is FieldType.INTEGER:
+            return _ids(p.param, raw)
+        return split_list(raw)
+    return raw
+
+
+def _search_filter(**query: Any) -> ParcelFilter:
+    """The search filter from query parameters, with the search screen's defaults: the
+    marketing status ``verfuegbar`` unless asked otherwise, and active sites only."""
+    values = {p.param: _filter_value(f, p, query[p.param]) for f, p in HTTP_FILTERS}
+    values = {k: v for k, v in values.items() if v is not None and v != ()}
+    values.setdefault("marketing_status", SEARCH_DEFAULT_MARKETING_STATUS)
     try:
         return ParcelFilter(
-            district=split_list(district),
-            municipality=split_list(municipality),
-            site_id=_ids("site_id", site_id),
-            availability=split_list(availability),
-            availability_horizon=availability_horizon,
-            available_by=available_by,
-            restriction_max=restriction_max,
-            exclude_causes=split_list(exclude_causes),
-            user_group=split_list(user_group),
-            net_area_min_ha=net_area_min_ha,
-            net_area_max_ha=net_area_max_ha,
-            category=split_list(category),
-            planning_status=split_list(planning_status),
-            zoning=split_list(zoning),
-            servicing=split_list(servicing),
-            marketing_status=split_list(marketing_status) or ParcelFilter().marketing_status,
-            rail_siding=rail_siding,
-            operation_24h=operation_24h,
-            max_junction_km=max_junction_km,
-            max_airport_km=max_airport_km,
-            max_price_eur_m2=max_price_eur_m2,
-            text=q or None,
-            bbox=parse_bbox(bbox, bbox_crs),
+            **values,
+            available_by=query["available_by"],
+            text=query["q"] or None,
+            bbox=parse_bbox(query["bbox"], query["bbox_crs"]),
+            active_sites_only=True,
         )
     except ValidationError as exc:
         raise validation_problem(exc) from exc
+
+
+def _special_parameters() -> list[inspect.Parameter]:
+    specs: dict[str, Any] = {
+        "available_by": Annotated[IsoDate | None, Query(
+            description="Available on or before this date (YYYY-MM-DD; its available_from, "
+                        "else its class)")],
+        "q": Annotated[QueryText | None, Query(
+            max_length=200, description="Text in site or parcel names")],
+        "bbox": Annotated[BBoxText | None, Query(
+            description="minx,miny,maxx,maxy (in bbox-crs); lon/lat within ±180/±90, "
+                        "min ≤ max; 400 when outside the area of use of bbox-crs")],
+        "bbox_crs": Annotated[OutputCrsName | None, Query(
+            alias="bbox-crs", description="CRS of bbox (default CRS84)" + CRS_HINT)],
+    }
+    return [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=annotation) for name, annotation in specs.items()]
+
+
+def _build_parcel_filter() -> Any:
+    """The FastAPI dependency reading every filter parameter of the field registry."""
+    def parcel_filter(**query: Any) -> ParcelFilter:
+        return _search_filter(**query)
+
+    parameters = [inspect.Parameter(p.param, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                    annotation=_param_annotation(f, p))
+                  for f, p in HTTP_FILTERS]
+    parcel_filter.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*parameters, *_special_parameters()], return_annotation=ParcelFilter)
+    parcel_filter.__doc__ = _search_filter.__doc__
+    return parcel_filter
+
+
+parcel_filter = _build_parcel_filter()
 
 
 class OutputFormat(StrEnum):
@@ -261,23 +268,35 @@ class Output:
     format: OutputFormat
     srid: int
 
+    @property
+    def as_geojson(self) -> bool:
+        """Whether GeoJSON (Features in a FeatureCollection) was asked for."""
+        return self.format is OutputFormat.GEOJSON
+
+    @property
+    def media_type(self) -> str:
+        """The media type of the representation."""
+        return _MEDIA_TYPES[self.format]
+
+
+_MEDIA_TYPES = {OutputFormat.JSON: "application/json",
+                OutputFormat.GEOJSON: "application/geo+json"}
+
 
 def output(
     request: Request,
-    f: Annotated[
-        OutputFormat | None, Query(description="json or geojson (else from Accept)")
-    ] = None,
+    format_: Annotated[OutputFormat | None, Query(
+        alias="f", description="json or geojson (else negotiated from Accept)")] = None,
     crs: Annotated[OutputCrsName | None, Query(
         description="Output CRS (default CRS84)" + CRS_HINT)] = None,
 ) -> Output:
-    """Format from ``f`` first, then the Accept header; CRS from ``crs``."""
-    fmt = f
+    """Format from ``f`` first, then the ``Accept`` header (q-values honoured; 406 when it
+    accepts neither JSON nor GeoJSON); CRS from ``crs``."""
+    fmt = format_
     if fmt is None:
-        fmt = (
-            OutputFormat.GEOJSON
-            if "application/geo+json" in request.headers.get("accept", "")
-            else OutputFormat.JSON
-        )
+        chosen = require_acceptable(accept_header(request), list(_MEDIA_TYPES.values()),
+                                    _MEDIA_TYPES[OutputFormat.JSON])
+        fmt = next(k for k, v in _MEDIA_TYPES.items() if v == chosen)
     return Output(format=fmt, srid=parse_crs(crs))
 
 

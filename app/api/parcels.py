@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -10,20 +9,20 @@ from fastapi.responses import Response
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.connections import ReadConnDep
+from app.api.deps import SettingsDep
 from app.api.etags import etag
-from app.api.parcel_params import OutputDep, OutputFormat, PagingDep, ParcelFilterDep
+from app.api.parcel_params import OutputDep, PagingDep, ParcelFilterDep
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
     PROBLEM_RESPONSES,
-    collection_response,
+    document_response,
+    envelope,
 )
 from app.db.queries.paging import Cursor
-from app.db.queries.parcel_page import fetch_parcel_page
+from app.db.queries.parcels import count_parcels, one_parcel, parcel_page
 from app.domain.clock import today
-from app.domain.crs import crs_uri
 from app.domain.errors import NotFound
-from app.domain.filters import ParcelFilter, SortSpec
 from app.domain.input_types import MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["Flächen"])
@@ -45,26 +44,30 @@ def search_parcels(
     request: Request,
     conn: ReadConnDep,
     principal: PrincipalDep,
-    f: ParcelFilterDep,
+    settings: SettingsDep,
+    selection: ParcelFilterDep,
     page: PagingDep,
     out: OutputDep,
 ) -> Response:
-    """Parcels matching every given filter, in keyset pages with a ``next`` link.
+    """Parcels matching every given filter, in keyset pages with ``next``/``prev`` links.
 
     The public sees marketed parcels and their released fields only; analysts and above see
     everything. ``f=geojson`` (or ``Accept: application/geo+json``) returns a FeatureCollection.
+    ``count=true`` adds ``numberMatched``: exact up to ``GEFIS_COUNT_EXACT_MAX`` expected
+    matches, above that the planner's estimate (then ``numberMatchedEstimated: true``).
     """
     cursor = Cursor.decode(page.cursor, str(page.sort)) if page.cursor is not None else None
-    result = fetch_parcel_page(
-        conn, f, page.sort, limit=page.limit, cursor=cursor,
-        can_read_internal=principal.can_read_internal, reference=today(),
-        srid=out.srid, as_feature=out.format is OutputFormat.GEOJSON, count=page.count,
-    )
-    return collection_response(
-        request, result.items, as_geojson=out.format is OutputFormat.GEOJSON, srid=out.srid,
-        next_token=result.next_cursor.encode() if result.next_cursor else None,
-        number_matched=result.number_matched,
-    )
+    viewer, reference = principal.viewer, today()
+    matched, estimated = None, False
+    if page.count:
+        matched, estimated = count_parcels(conn, selection, viewer=viewer, reference=reference,
+                                           exact_below=settings.count_exact_max)
+    document = parcel_page(
+        conn, selection, page.sort, viewer=viewer, reference=reference, srid=out.srid,
+        as_feature=out.as_geojson, limit=page.limit, cursor=cursor,
+        envelope=envelope(request, as_geojson=out.as_geojson, srid=out.srid,
+                          number_matched=matched, estimated=estimated))
+    return document_response(document, as_geojson=out.as_geojson, srid=out.srid)
 
 
 @router.get(
@@ -77,24 +80,15 @@ def search_parcels(
 def get_parcel(
     parcel_id: ParcelId, conn: ReadConnDep, principal: PrincipalDep, out: OutputDep
 ) -> Response:
-    """One parcel with an ``ETag`` for optimistic locking (send it back as ``If-Match``)."""
-    # Any marketing status: a direct link to a sold parcel still resolves (for the roles
-    # that may see it).
-    f = ParcelFilter(ids=(parcel_id,), marketing_status=(), active_sites_only=False)
-    result = fetch_parcel_page(
-        conn, f, SortSpec(), limit=1, cursor=None,
-        can_read_internal=principal.can_read_internal, reference=today(),
-        srid=out.srid, as_feature=out.format is OutputFormat.GEOJSON,
-    )
-    if not result.items:
+    """One parcel with an ``ETag`` for optimistic locking (send it back as ``If-Match``).
+
+    Any marketing status: a direct link to a sold parcel still resolves (for the roles that
+    may see it).
+    """
+    found = one_parcel(conn, parcel_id, viewer=principal.viewer, reference=today(),
+                       srid=out.srid, as_feature=out.as_geojson)
+    if found is None:
         raise NotFound(f"parcel {parcel_id} does not exist or is not public")
-    document = result.items[0]
-    # The ETag must describe exactly this body, so its version comes from the same row.
-    body = json.loads(document)
-    version = body.get("properties", body)["version"]
-    media = GEOJSON_MEDIA_TYPE if out.format is OutputFormat.GEOJSON else JSON_MEDIA_TYPE
-    return Response(
-        content=document, media_type=media,
-        headers={"ETag": etag("parcel", parcel_id, version),
-                 "Content-Crs": f"<{crs_uri(out.srid)}>"},
-    )
+    document, version = found
+    return document_response(document, as_geojson=out.as_geojson, srid=out.srid,
+                             headers={"ETag": etag("parcel", parcel_id, version)})

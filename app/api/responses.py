@@ -1,14 +1,14 @@
-"""Building JSON/GeoJSON collection responses from items serialised by the database."""
+"""JSON/GeoJSON responses whose documents the database assembled (pages, items)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.db.queries.keyset import Envelope
 from app.domain.crs import crs_uri
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -39,31 +39,28 @@ def absolute_link(request: Request, **replace: str | None) -> str:
     return f"{base}{request.url.path}" + (f"?{query}" if query else "")
 
 
-def collection_response(
-    request: Request,
-    items: list[str],
-    *,
-    as_geojson: bool,
-    srid: int,
-    next_token: str | None,
-    number_matched: int | None,
-    extra_headers: dict[str, str] | None = None,
-) -> Response:
-    """A page as JSON ``{"items": [...]}`` or a GeoJSON FeatureCollection, with links."""
+def envelope(request: Request, *, as_geojson: bool, srid: int,
+             number_matched: int | None = None, estimated: bool = False,
+             head: tuple[tuple[str, Any], ...] = ()) -> Envelope:
+    """The response around a page: links from the request URL, and the head members.
+
+    ``crs`` is stated when it is not CRS84; ``numberMatched`` only when counted.
+    """
     media = GEOJSON_MEDIA_TYPE if as_geojson else JSON_MEDIA_TYPE
-    links = [{"rel": "self", "type": media, "href": absolute_link(request)}]
-    if next_token:
-        links.append({"rel": "next", "type": media,
-                      "href": absolute_link(request, cursor=next_token)})
-    head: dict[str, Any] = {"type": "FeatureCollection"} if as_geojson else {}
-    head["links"] = links
-    head["numberReturned"] = len(items)
-    if number_matched is not None:
-        head["numberMatched"] = number_matched
-    if srid != 4326:
-        head["crs"] = crs_uri(srid)
-    opening = json.dumps(head, ensure_ascii=False)[:-1]
-    member = "features" if as_geojson else "items"
-    body = f'{opening}, "{member}": [' + ",".join(items) + "]}"
-    headers = {"Content-Crs": f"<{crs_uri(srid)}>", **(extra_headers or {})}
-    return Response(content=body, media_type=media, headers=headers)
+    cursor_href = absolute_link(request, cursor="")
+    extra = (("crs", crs_uri(srid)),) if srid != 4326 else ()
+    return Envelope(
+        member="features" if as_geojson else "items", self_href=absolute_link(request),
+        next_href=cursor_href, prev_href=cursor_href, media_type=media,
+        feature_collection=as_geojson, number_matched=number_matched,
+        number_matched_estimated=estimated, head=(*extra, *head))
+
+
+def document_response(document: str, *, as_geojson: bool, srid: int | None,
+                      headers: dict[str, str] | None = None) -> Response:
+    """A JSON document made by the database, sent as it is (with ``Content-Crs``)."""
+    out = dict(headers or {})
+    if srid is not None:
+        out["Content-Crs"] = f"<{crs_uri(srid)}>"
+    return Response(content=document, media_type=GEOJSON_MEDIA_TYPE if as_geojson
+                    else JSON_MEDIA_TYPE, headers=out)

@@ -41,7 +41,8 @@ from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
     PROBLEM_RESPONSES,
-    collection_response,
+    document_response,
+    envelope,
 )
 from app.api.write_params import WRITE_RESPONSES, InputCrs, Reason, Repair
 from app.db.queries.paging import Cursor
@@ -83,12 +84,10 @@ def list_sites(
                    text=q or None, include_withdrawn=include_withdrawn)
     cursor = Cursor.decode(page.cursor, str(SITE_SORT)) if page.cursor is not None else None
     as_geojson = out.format is OutputFormat.GEOJSON
-    result = fetch_site_page(conn, f, limit=page.limit, cursor=cursor, srid=out.srid,
-                             as_feature=as_geojson)
-    return collection_response(
-        request, result.items, as_geojson=as_geojson, srid=out.srid,
-        next_token=result.next_cursor.encode() if result.next_cursor else None,
-        number_matched=None)
+    document = fetch_site_page(conn, f, limit=page.limit, cursor=cursor, srid=out.srid,
+                             as_feature=as_geojson,
+        envelope=envelope(request, as_geojson=as_geojson, srid=out.srid))
+    return document_response(document, as_geojson=as_geojson, srid=out.srid)
 
 
 @router.get("/sites/{site_id}", openapi_extra=OPTIONAL_API_KEY,

@@ -10,17 +10,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from app.domain import vocab
 from app.domain.clock import today
 from app.domain.input_types import (
     NOT_REMOVABLE,
     AreaHa,
-    EnquiryOutcomeCode,
+    DistrictAgs,
     IsoDate,
-    UserGroupCode,
-    check_storable_text,
+    KnownEnquiryOutcome,
+    KnownUserGroup,
+    WriteModel,
     not_nullable,
 )
 from app.domain.parcel_input import EARLIEST_DATE
@@ -54,51 +54,28 @@ def cross_field_problem(received_on: date | None, needed_by: date | None,
     return None
 
 
-class EnquiryFields(BaseModel):
+class EnquiryFields(WriteModel):
     """Attributes shared by create and update (all optional here)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     received_on: IsoDate | None = Field(None, description="Between 1990-01-01 and today")
-    district_ags: str | None = Field(
-        None, pattern=r"^[0-9]{5}$", description="District asked about; null: the region")
+    district_ags: DistrictAgs | None = Field(
+        None, description="District asked about; null: the region")
     required_net_area_ha_min: AreaHa | None = Field(
         None, description="Smallest net area needed, ha")
     required_net_area_ha_max: AreaHa | None = Field(
         None, description="Largest net area wanted, ha")
-    user_group: UserGroupCode | None = None
+    user_group: KnownUserGroup | None = None
     needed_by: IsoDate | None = Field(None, description="Date by which the land is needed")
     requirements: dict[str, Any] | None = Field(
         None, description="Further requirements (e.g. rail_siding, operation_24h); "
                           "replaced as a whole when sent")
-    outcome: EnquiryOutcomeCode | None = None
+    outcome: KnownEnquiryOutcome | None = None
     outcome_note: str | None = Field(None, max_length=5000)
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, v: Any) -> Any:
-        return check_storable_text(v)
 
     @field_validator("received_on")
     @classmethod
     def _received(cls, v: date | None) -> date | None:
         return check_received_on(v)
-
-    @field_validator("user_group")
-    @classmethod
-    def _group(cls, v: Any) -> Any:
-        vocab.check_codes("user_group", v, vocab.USER_GROUP)
-        return v
-
-    @field_validator("outcome")
-    @classmethod
-    def _outcome(cls, v: Any) -> Any:
-        vocab.check_codes("outcome", v, vocab.ENQUIRY_OUTCOME)
-        return v
-
-    def changes(self) -> dict[str, Any]:
-        """Fields the client sent (explicit nulls included), by API name."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class EnquiryCreate(EnquiryFields):
@@ -107,9 +84,9 @@ class EnquiryCreate(EnquiryFields):
     received_on: IsoDate = Field(default_factory=today,
                                  description="Between 1990-01-01 and today (default: today)")
     required_net_area_ha_min: AreaHa = Field(description="Smallest net area needed, ha")
-    user_group: UserGroupCode
+    user_group: KnownUserGroup
     requirements: dict[str, Any] = Field(default_factory=dict)
-    outcome: EnquiryOutcomeCode = "offen"
+    outcome: KnownEnquiryOutcome = "offen"
 
 
 _NOT_NULL = ("received_on", "required_net_area_ha_min", "user_group", "outcome", "requirements")

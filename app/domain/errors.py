@@ -135,3 +135,11 @@ class PreconditionRequired(GefisError):
     status = 428
     title = "Precondition required"
     type_slug = "precondition-required"
+
+
+class NotAcceptable(GefisError):
+    """No representation of the resource is acceptable to the client (its ``Accept``)."""
+
+    status = 406
+    title = "Not acceptable"
+    type_slug = "not-acceptable"

@@ -1,46 +1,52 @@
-"""The one filter vocabulary for parcels: search, layers, OGC items, tiles, exports, reports.
+"""The one filter vocabulary for parcels: search, layers, OGC items, tiles, exports, sums.
 
-A :class:`ParcelFilter` knows nothing about HTTP or SQL. Routers build it from query
-parameters, matching builds it from an enquiry, and ``app.db.queries.parcels`` turns it into
-``WHERE`` clauses. Codes are validated against :mod:`app.domain.vocab`; ranges must be ordered.
+A :class:`ParcelFilter` knows nothing about HTTP or SQL, and an empty filter means *every
+parcel*: the search screen's defaults (marketed parcels of active sites) belong to the HTTP
+layer. Its fields are the filter parameters of the field registry
+(:mod:`app.domain.parcel_fields`) plus a few that span several fields (``text``, ``bbox``,
+``available_by``, ``active_sites_only``). Codes are checked against their vocabulary, AGS
+against their pattern, ranges must be ordered.
+
+>>> ParcelFilter().active()
+{}
+>>> ParcelFilter(district=("14713",), net_area_min_ha=2).active()
+{'district': ('14713',), 'net_area_min_ha': 2.0}
 """
 
 from __future__ import annotations
 
 import math
-from datetime import date
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
-from app.domain import vocab
-
-#: Numeric (or date) parcel fields a result can be sorted by.
-SORTABLE_FIELDS: tuple[str, ...] = (
-    "id", "net_area_ha", "gross_area_ha", "price_eur_m2", "distance_junction_km",
-    "distance_airport_km", "max_building_height_m", "grid_capacity_mw", "broadband_mbps",
-    "last_verified_at", "available_from", "updated_at",
+from app.domain.parcel_fields import (
+    FILTER_PARAMS,
+    SORTABLE_FIELDS,
+    FieldType,
+    FilterParam,
+    Op,
+    ParcelField,
 )
 
 #: The accepted ``sort`` values: a sortable field, optionally signed ('-' for descending).
 SORT_PATTERN = rf"^[-+]?(?:{'|'.join(SORTABLE_FIELDS)})$"
 
-#: Marketing status searched when the caller does not say.
-DEFAULT_MARKETING_STATUS: tuple[str, ...] = ("verfuegbar",)
+#: Marketing states whose land is being marketed (what the public sees, what is "active").
+MARKETED_STATUS: tuple[str, ...] = ("verfuegbar", "reserviert")
 
-Codes = tuple[str, ...]
-
-
-def _check_codes(field: str, codes: Codes, vocabulary: vocab.Vocabulary) -> Codes:
-    vocab.check_codes(field, codes, vocabulary)
-    return codes
+#: Marketing status the search screen shows when the caller does not say.
+SEARCH_DEFAULT_MARKETING_STATUS: tuple[str, ...] = ("verfuegbar",)
 
 
 class BBox(BaseModel):
@@ -68,127 +74,92 @@ class BBox(BaseModel):
         return self
 
 
-class ParcelFilter(BaseModel):
-    """Which parcels to select. Every field is optional; fields combine with AND.
+def _python_type(f: ParcelField, p: FilterParam) -> tuple[Any, Any]:
+    """Annotation and default of the filter field ``p`` on the registry field ``f``."""
+    if p.op in (Op.IN, Op.OVERLAPS, Op.DISJOINT):
+        item: Any = int if f.type is FieldType.INTEGER else str
+        return tuple[item, ...], ()
+    if p.op is Op.EQ:
+        return bool | None, None
+    if p.op in (Op.GE, Op.LE):
+        return float | None, Field(None, ge=0, allow_inf_nan=False)
+    if p.op is Op.UP_TO:
+        return str | None, None
+    if p.op is Op.BEFORE_OR_NULL:
+        return datetime | None, None
+    raise AssertionError(p.op)
 
-    Areas are net hectares; distances kilometres; prices EUR per m².
-    """
+
+def _check_param(f: ParcelField, p: FilterParam, value: Any) -> None:
+    """Raise ``ValueError`` naming the parameter when ``value`` is not allowed for it."""
+    if p.op is Op.UP_TO:
+        if value not in p.up_to_codes:
+            raise ValueError(f"{p.param} must be one of {', '.join(p.up_to_codes)}")
+        return
+    if not isinstance(value, tuple):
+        return
+    if f.vocabulary is not None:
+        unknown = [c for c in value if c not in f.vocabulary]
+        if unknown:
+            raise ValueError(f"unknown {f.vocabulary.name} code(s) {', '.join(unknown)} for "
+                             f"{p.param}; known: {', '.join(f.vocabulary.codes)}")
+    if f.pattern is not None:
+        bad = [c for c in value if not re.fullmatch(f.pattern, str(c))]
+        if bad:
+            raise ValueError(f"{p.param}: {', '.join(map(str, bad))} do not match {f.pattern}")
+
+
+class _FilterBase(BaseModel):
+    """Filters spanning several fields; the registry's parameters are added to it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    ids: tuple[int, ...] = ()
-    district: Codes = Field((), description="5-digit AGS of districts")
-    municipality: Codes = Field((), description="8-digit AGS of municipalities")
-    site_id: tuple[int, ...] = ()
-    availability: Codes = Field((), description="exact availability classes")
-    availability_horizon: str | None = Field(
-        None, description="available no later than this class (sofort < kurzfristig < …)"
-    )
     available_by: date | None = Field(
-        None, description="available on or before this date (available_from, else the class)"
-    )
-    restriction_max: str | None = Field(None, description="restriction level at most this")
-    exclude_causes: Codes = ()
-    user_group: Codes = Field((), description="suitable for any of these user groups")
-    net_area_min_ha: Annotated[float, Field(ge=0)] | None = None
-    net_area_max_ha: Annotated[float, Field(ge=0)] | None = None
-    category: Codes = ()
-    planning_status: Codes = ()
-    zoning: Codes = ()
-    servicing: Codes = ()
-    marketing_status: Codes = DEFAULT_MARKETING_STATUS
-    rail_siding: bool | None = None
-    operation_24h: bool | None = None
-    max_junction_km: Annotated[float, Field(ge=0)] | None = None
-    max_airport_km: Annotated[float, Field(ge=0)] | None = None
-    max_price_eur_m2: Annotated[float, Field(ge=0)] | None = None
+        None, description="available on or before this date (available_from, else the class)")
     text: str | None = Field(None, min_length=1, max_length=200)
     bbox: BBox | None = None
     active_sites_only: bool = Field(
-        True, description="Leave out parcels of withdrawn sites (the public never sees them)")
+        False, description="Leave out parcels of withdrawn sites")
 
-    @field_validator("district")
-    @classmethod
-    def _districts(cls, v: Codes) -> Codes:
-        bad = [c for c in v if not (len(c) == 5 and c.isdigit())]
-        if bad:
-            raise ValueError(f"district must be a 5-digit AGS, got {', '.join(bad)}")
-        return v
+    def active(self) -> dict[str, Any]:
+        """The filters that are set (non-empty), by name."""
+        return {k: v for k, v in self.__dict__.items()
+                if v is not None and v != () and not (k == "active_sites_only" and not v)}
 
-    @field_validator("municipality")
-    @classmethod
-    def _municipalities(cls, v: Codes) -> Codes:
-        bad = [c for c in v if not (len(c) == 8 and c.isdigit())]
-        if bad:
-            raise ValueError(f"municipality must be an 8-digit AGS, got {', '.join(bad)}")
-        return v
 
-    @field_validator("availability")
-    @classmethod
-    def _availability(cls, v: Codes) -> Codes:
-        return _check_codes("availability", v, vocab.AVAILABILITY)
+def _validator(name: str) -> Any:
+    """A field validator checking the filter parameter ``name`` against the registry."""
+    f, p = FILTER_PARAMS[name]
+    low = next((q.param for q in f.filters if q.op is Op.GE), None) if p.op is Op.LE else None
 
-    @field_validator("availability_horizon")
-    @classmethod
-    def _horizon(cls, v: str | None) -> str | None:
-        if v is not None and v not in vocab.AVAILABILITY_HORIZON:
-            known = ", ".join(vocab.AVAILABILITY_HORIZON)
-            raise ValueError(f"availability_horizon must be one of {known}")
-        return v
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and value != ():
+            _check_param(f, p, value)
+        lowest = info.data.get(low) if low else None
+        if value is not None and lowest is not None and lowest > value:
+            raise ValueError(f"{name} {value} is below {low} {lowest}")
+        return value
 
-    @field_validator("restriction_max")
-    @classmethod
-    def _restriction(cls, v: str | None) -> str | None:
-        if v is not None and v not in vocab.RESTRICTION_RANK:
-            raise ValueError(f"restriction_max must be one of {', '.join(vocab.RESTRICTION_RANK)}")
-        return v
+    return field_validator(name)(check)
 
-    @field_validator("exclude_causes")
-    @classmethod
-    def _causes(cls, v: Codes) -> Codes:
-        return _check_codes("exclude_causes", v, vocab.RESTRICTION_CAUSE)
 
-    @field_validator("user_group")
-    @classmethod
-    def _user_groups(cls, v: Codes) -> Codes:
-        return _check_codes("user_group", v, vocab.USER_GROUP)
-
-    @field_validator("category")
-    @classmethod
-    def _category(cls, v: Codes) -> Codes:
-        return _check_codes("category", v, vocab.CATEGORY)
-
-    @field_validator("planning_status")
-    @classmethod
-    def _planning(cls, v: Codes) -> Codes:
-        return _check_codes("planning_status", v, vocab.PLANNING_STATUS)
-
-    @field_validator("zoning")
-    @classmethod
-    def _zoning(cls, v: Codes) -> Codes:
-        return _check_codes("zoning", v, vocab.ZONING)
-
-    @field_validator("servicing")
-    @classmethod
-    def _servicing(cls, v: Codes) -> Codes:
-        return _check_codes("servicing", v, vocab.SERVICING)
-
-    @field_validator("marketing_status")
-    @classmethod
-    def _marketing(cls, v: Codes) -> Codes:
-        return _check_codes("marketing_status", v, vocab.MARKETING_STATUS)
-
-    @field_validator("net_area_max_ha")
-    @classmethod
-    def _max_not_below_min(cls, v: float | None, info: ValidationInfo) -> float | None:
-        low = info.data.get("net_area_min_ha")
-        if v is not None and low is not None and low > v:
-            raise ValueError(f"net_area_max_ha {v} is below net_area_min_ha {low}")
-        return v
+#: Which parcels to select. Every field is optional; fields combine with AND; no field set
+#: means every parcel. Areas are hectares, distances kilometres, prices EUR per m².
+ParcelFilter: type[_FilterBase] = create_model(  # type: ignore[call-overload]
+    "ParcelFilter",
+    __base__=_FilterBase,
+    __module__=__name__,
+    __validators__={f"_check_{name}": _validator(name) for name in FILTER_PARAMS},
+    **{name: _python_type(f, p) for name, (f, p) in FILTER_PARAMS.items()},
+)
+ParcelFilter.__doc__ = _FilterBase.__doc__
 
 
 class SortSpec(BaseModel):
-    """Sort order: one field (see :data:`SORTABLE_FIELDS`), ties broken by id ascending.
+    """Sort order: one registry field (see :data:`SORTABLE_FIELDS`), ties broken by id.
+
+    The direction applies to the field and to the id; NULLs (and values the caller may not
+    see) come last in either direction.
 
     >>> SortSpec.parse("-net_area_ha")
     SortSpec(field='net_area_ha', descending=True)
@@ -210,8 +181,7 @@ class SortSpec(BaseModel):
     def parse(cls, text: str | None) -> SortSpec:
         """``"net_area_ha"`` (or ``"+net_area_ha"``) ascending, ``"-net_area_ha"`` descending.
 
-        ``None`` sorts by id. Exactly the strings of :data:`SORT_PATTERN` are accepted: an
-        empty value or a repeated sign names no sortable field.
+        ``None`` sorts by id. Exactly the strings of :data:`SORT_PATTERN` are accepted.
 
         >>> SortSpec.parse("+price_eur_m2")
         SortSpec(field='price_eur_m2', descending=False)
@@ -219,8 +189,8 @@ class SortSpec(BaseModel):
         if text is None:
             return cls()
         sign = text[:1]
-        field = text[1:] if sign in ("-", "+") else text
-        return cls(field=field, descending=sign == "-")
+        name = text[1:] if sign in ("-", "+") else text
+        return cls(field=name, descending=sign == "-")
 
     def __str__(self) -> str:
         return ("-" if self.descending else "") + self.field

@@ -2,10 +2,20 @@
 enquiries, matching).
 
 :class:`Range` bounds a number by its column type and names the whole range when refused,
-:data:`IsoDate` accepts only ``YYYY-MM-DD``, :func:`code_of` publishes a vocabulary as an
-enum, :func:`check_storable_text` keeps text that PostgreSQL cannot store (NUL, lone UTF-16
-surrogates) out, and :func:`not_nullable` publishes fields that may be left out but not sent
-as null.
+:data:`IsoDate` accepts only ``YYYY-MM-DD``, :data:`DistrictAgs` and :data:`MunicipalityAgs`
+take an official municipality key (AGS) of 5 or 8 digits, :func:`check_storable_text` keeps
+text that PostgreSQL cannot store (NUL, lone UTF-16 surrogates) out, :func:`not_nullable`
+publishes fields that may be left out but not sent as null, and :class:`WriteModel` is the
+base of the write models (its :meth:`~WriteModel.changes` is what a merge patch changes).
+
+Vocabulary codes come in two kinds of types:
+
+- ``KnownCategory``, ``KnownUserGroups``, … (:class:`Code`, :class:`CodeSet`) check the
+  code(s) against :mod:`app.domain.vocab` and name the field when refusing; use them in
+  models;
+- ``CategoryCode``, ``UserGroupCode``, … (:func:`code_of`) only publish the enum in the
+  schema, for values that are checked elsewhere (e.g. comma-separated query parameters,
+  split before they are checked).
 """
 
 from __future__ import annotations
@@ -19,9 +29,13 @@ from typing import Annotated, Any
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
@@ -111,15 +125,26 @@ AreaHa = Annotated[float, Range(0, 100_000, low_exclusive=True)]
 PriceEurM2 = Annotated[float, Range(0, 99_999_999.99)]
 
 
+#: Official municipality key (AGS) of a district (Kreis, kreisfreie Stadt): 5 digits.
+DISTRICT_AGS_PATTERN = r"^[0-9]{5}$"
+#: Official municipality key (AGS) of a municipality: 8 digits, the first 5 its district's.
+MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
+
+#: AGS of a district, e.g. ``14713`` (refused: "String should match pattern …").
+DistrictAgs = Annotated[str, StringConstraints(pattern=DISTRICT_AGS_PATTERN)]
+#: AGS of a municipality, e.g. ``14713000`` (refused: "String should match pattern …").
+MunicipalityAgs = Annotated[str, StringConstraints(pattern=MUNICIPALITY_AGS_PATTERN)]
+
+
 def code_of(vocabulary: vocab.Vocabulary, codes: tuple[str, ...] | None = None) -> WithJsonSchema:
     """Annotation publishing a text field as an enum of ``vocabulary`` (or its ``codes``).
 
-    Only the schema: the model's own validator checks the code and names the field.
+    Only the schema: nothing is checked (see :class:`Code` for a checked code).
     """
     return WithJsonSchema(vocab.enum_schema(vocabulary, codes))
 
 
-#: One code of a vocabulary, published as an enum (checked by the models' validators).
+#: One code of a vocabulary, published as an enum, not checked (see the module docstring).
 AvailabilityCode = Annotated[str, code_of(vocab.AVAILABILITY)]
 CategoryCode = Annotated[str, code_of(vocab.CATEGORY)]
 RestrictionLevelCode = Annotated[str, code_of(vocab.RESTRICTION_LEVEL)]
@@ -132,6 +157,93 @@ MarketingStatusCode = Annotated[str, code_of(vocab.MARKETING_STATUS)]
 OwnerTypeCode = Annotated[str, code_of(vocab.OWNER_TYPE)]
 BuyerOriginCode = Annotated[str, code_of(vocab.BUYER_ORIGIN)]
 EnquiryOutcomeCode = Annotated[str, code_of(vocab.ENQUIRY_OUTCOME)]
+
+
+def _field(info: ValidationInfo, vocabulary: vocab.Vocabulary) -> str:
+    """Name of the field being validated (the vocabulary's name outside a model)."""
+    return info.field_name or vocabulary.name
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """Annotation for a text field holding one code of ``vocabulary``, published as an enum.
+
+    An unknown code is refused naming the field and the known codes (see
+    :func:`app.domain.vocab.check_codes`); text PostgreSQL cannot store is refused as such
+    first (:func:`check_storable_text`).
+    """
+
+    vocabulary: vocab.Vocabulary
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return vocab.enum_schema(self.vocabulary)
+
+    def _check(self, value: str, info: ValidationInfo) -> str:
+        check_storable_text(value)
+        vocab.check_codes(_field(info, self.vocabulary), value, self.vocabulary)
+        return value
+
+
+#: Most codes a list field takes (a vocabulary has a dozen codes at most).
+MAX_CODES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSet:
+    """Annotation for a list of codes of ``vocabulary``: a set, kept in vocabulary order.
+
+    The list must hold ``min_length`` to ``max_length`` items (checked first, refused with
+    pydantic's "List should have …"); then every unknown code is named in one refusal.
+    Duplicates are dropped and the codes sorted in vocabulary order, so re-sending the same
+    set in another order is no change. The items' type publishes the enum (``list[XCode]``).
+    """
+
+    vocabulary: vocab.Vocabulary
+    min_length: int = 0
+    max_length: int = MAX_CODES
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        schema = handler(source)
+        if schema["type"] != "list":
+            raise TypeError(f"CodeSet annotates a list, not {source!r}")
+        if self.min_length:
+            schema["min_length"] = self.min_length
+        schema["max_length"] = self.max_length
+        return core_schema.with_info_after_validator_function(self._check, schema)
+
+    def _check(self, value: list[str], info: ValidationInfo) -> list[str]:
+        check_storable_text(value)
+        vocab.check_codes(_field(info, self.vocabulary), value, self.vocabulary)
+        present = set(value)
+        return [code for code in self.vocabulary.codes if code in present]
+
+
+#: One code of a vocabulary, checked (see :class:`Code`), published as an enum.
+KnownAvailability = Annotated[str, Code(vocab.AVAILABILITY)]
+KnownCategory = Annotated[str, Code(vocab.CATEGORY)]
+KnownRestrictionLevel = Annotated[str, Code(vocab.RESTRICTION_LEVEL)]
+KnownUserGroup = Annotated[str, Code(vocab.USER_GROUP)]
+KnownPlanningStatus = Annotated[str, Code(vocab.PLANNING_STATUS)]
+KnownZoning = Annotated[str, Code(vocab.ZONING)]
+KnownServicing = Annotated[str, Code(vocab.SERVICING)]
+KnownMarketingStatus = Annotated[str, Code(vocab.MARKETING_STATUS)]
+KnownOwnerType = Annotated[str, Code(vocab.OWNER_TYPE)]
+KnownBuyerOrigin = Annotated[str, Code(vocab.BUYER_ORIGIN)]
+KnownEnquiryOutcome = Annotated[str, Code(vocab.ENQUIRY_OUTCOME)]
+
+#: A set of codes, checked and put in vocabulary order (see :class:`CodeSet`).
+KnownRestrictionCauses = Annotated[list[RestrictionCauseCode], CodeSet(vocab.RESTRICTION_CAUSE)]
+#: One or more user groups (a parcel suits at least one).
+KnownUserGroups = Annotated[list[UserGroupCode], CodeSet(vocab.USER_GROUP, min_length=1)]
 
 
 def check_storable_text(value: Any) -> Any:
@@ -190,3 +302,30 @@ def not_nullable(*fields: str) -> Callable[[dict[str, Any]], None]:
             if prop.get("default", ...) is None:
                 del prop["default"]
     return drop_null
+
+
+class WriteModel(BaseModel):
+    """Base of the models a client sends to create or change a resource.
+
+    Unknown fields are refused, and text PostgreSQL cannot store is refused in every field.
+    Create and update models share their fields; an update is a JSON merge patch (RFC 7396):
+    only the fields sent change, and null clears one. :meth:`changes` gives those fields.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, v: Any) -> Any:
+        return check_storable_text(v)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent (explicit nulls included) with their validated values,
+        by API name, in the model's field order.
+
+        Values stay as validated (codes checked and sets ordered, nested models kept as
+        models): unlike ``model_dump(exclude_unset=True)``, which would turn a geometry or a
+        partner into a dict.
+        """
+        sent = self.model_fields_set
+        return {name: getattr(self, name) for name in type(self).model_fields if name in sent}

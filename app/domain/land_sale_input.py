@@ -10,26 +10,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from app.domain import vocab
 from app.domain.clock import today
 from app.domain.geometry_input import PointGeometry
 from app.domain.input_types import (
     NOT_REMOVABLE,
     AreaHa,
-    BuyerOriginCode,
+    DistrictAgs,
     Id,
     IsoDate,
+    KnownBuyerOrigin,
+    KnownUserGroup,
+    MunicipalityAgs,
     PriceEurM2,
-    UserGroupCode,
-    check_storable_text,
+    WriteModel,
     not_nullable,
 )
 from app.domain.parcel_input import EARLIEST_DATE
-
-DISTRICT_AGS_PATTERN = r"^[0-9]{5}$"
-MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
 
 #: Fields that together say where a sale lies (sending one replaces the location).
 LOCATION_FIELDS: tuple[str, ...] = ("geometry", "municipality_ags", "district_ags")
@@ -45,49 +43,26 @@ def check_sale_date(value: date | None) -> date | None:
     return value
 
 
-class LandSaleFields(BaseModel):
+class LandSaleFields(WriteModel):
     """Attributes shared by create and update (all optional here)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     external_id: str | None = Field(None, max_length=100)
     sale_date: IsoDate | None = Field(None, description="Between 1990-01-01 and today")
-    district_ags: str | None = Field(None, pattern=DISTRICT_AGS_PATTERN)
-    municipality_ags: str | None = Field(None, pattern=MUNICIPALITY_AGS_PATTERN)
+    district_ags: DistrictAgs | None = None
+    municipality_ags: MunicipalityAgs | None = None
     geometry: PointGeometry | None = Field(
         None, description="Location of the sale (Point); district and municipality follow")
     parcel_id: Id | None = Field(None, description="The parcel sold, if registered")
     site_id: Id | None = Field(None, description="The site of the sale, if registered")
     area_ha: AreaHa | None = Field(None, description="Sold area in hectares")
     price_eur_m2: PriceEurM2 | None = Field(None, description="Price in EUR per m²")
-    buyer_user_group: UserGroupCode | None = None
-    buyer_origin: BuyerOriginCode | None = None
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, v: Any) -> Any:
-        return check_storable_text(v)
+    buyer_user_group: KnownUserGroup | None = None
+    buyer_origin: KnownBuyerOrigin | None = None
 
     @field_validator("sale_date")
     @classmethod
     def _sale_date(cls, v: date | None) -> date | None:
         return check_sale_date(v)
-
-    @field_validator("buyer_user_group")
-    @classmethod
-    def _group(cls, v: Any) -> Any:
-        vocab.check_codes("buyer_user_group", v, vocab.USER_GROUP)
-        return v
-
-    @field_validator("buyer_origin")
-    @classmethod
-    def _origin(cls, v: Any) -> Any:
-        vocab.check_codes("buyer_origin", v, vocab.BUYER_ORIGIN)
-        return v
-
-    def changes(self) -> dict[str, Any]:
-        """Fields the client sent (explicit nulls included), by API name."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class LandSaleCreate(LandSaleFields):
@@ -105,8 +80,7 @@ class LandSalePatch(LandSaleFields):
     of them replaces the location as a whole (fields not sent are derived or cleared).
     """
 
-    model_config = ConfigDict(extra="forbid",
-                              json_schema_extra=not_nullable("sale_date", "area_ha"))
+    model_config = ConfigDict(json_schema_extra=not_nullable("sale_date", "area_ha"))
 
     @field_validator("sale_date", "area_ha")
     @classmethod

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
@@ -28,21 +27,22 @@ from app.domain.input_types import (
     INTEGER_MAX,
     NOT_REMOVABLE,
     AreaHa,
-    AvailabilityCode,
-    BuyerOriginCode,
-    CategoryCode,
     Id,
     IsoDate,
-    OwnerTypeCode,
-    PlanningStatusCode,
+    KnownAvailability,
+    KnownBuyerOrigin,
+    KnownCategory,
+    KnownOwnerType,
+    KnownPlanningStatus,
+    KnownRestrictionCauses,
+    KnownRestrictionLevel,
+    KnownServicing,
+    KnownUserGroup,
+    KnownUserGroups,
+    KnownZoning,
     PriceEurM2,
     Range,
-    RestrictionCauseCode,
-    RestrictionLevelCode,
-    ServicingCode,
-    UserGroupCode,
-    ZoningCode,
-    check_storable_text,
+    WriteModel,
     code_of,
     not_nullable,
 )
@@ -53,15 +53,6 @@ EARLIEST_DATE = date(1990, 1, 1)
 EDITABLE_MARKETING_STATUS: tuple[str, ...] = ("verfuegbar", "reserviert")
 
 
-def _codes(field: str, value: Any, vocabulary: vocab.Vocabulary) -> Any:
-    vocab.check_codes(field, value, vocabulary)
-    if isinstance(value, list):
-        # A set of codes: duplicates dropped, vocabulary order (so re-sending the same set
-        # in another order is not a change).
-        return [code for code in vocabulary.codes if code in set(value)]
-    return value
-
-
 #: Parcel fields of NOT NULL columns: a client may leave them out, but not send null.
 PARCEL_NOT_NULL: tuple[str, ...] = (
     "site_id", "geometry", "category", "availability", "restriction_level",
@@ -70,10 +61,10 @@ PARCEL_NOT_NULL: tuple[str, ...] = (
 )
 
 
-class ParcelFields(BaseModel):
+class ParcelFields(WriteModel):
     """Attributes shared by create and update (all optional here)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=not_nullable(*PARCEL_NOT_NULL))
+    model_config = ConfigDict(json_schema_extra=not_nullable(*PARCEL_NOT_NULL))
 
     external_id: str | None = Field(None, max_length=100)
     name: str | None = Field(None, max_length=200)
@@ -81,21 +72,19 @@ class ParcelFields(BaseModel):
     geometry: PolygonGeometry | None = None
     net_area_ha: AreaHa | None = Field(
         None, description="Net area in ha; omit to derive it (unerschlossen: 75 % of gross)")
-    category: CategoryCode | None = None
-    availability: AvailabilityCode | None = None
+    category: KnownCategory | None = None
+    availability: KnownAvailability | None = None
     available_from: IsoDate | None = Field(None, description="Between 1990 and 2100")
-    restriction_level: RestrictionLevelCode | None = None
-    restriction_causes: list[RestrictionCauseCode] | None = Field(
-        None, max_length=50)
-    user_groups: list[UserGroupCode] | None = Field(
-        None, min_length=1, max_length=50)
-    planning_status: PlanningStatusCode | None = None
-    zoning: ZoningCode | None = None
-    servicing: ServicingCode | None = None
+    restriction_level: KnownRestrictionLevel | None = None
+    restriction_causes: KnownRestrictionCauses | None = None
+    user_groups: KnownUserGroups | None = None
+    planning_status: KnownPlanningStatus | None = None
+    zoning: KnownZoning | None = None
+    servicing: KnownServicing | None = None
     marketing_status: Annotated[
         str, code_of(vocab.MARKETING_STATUS, EDITABLE_MARKETING_STATUS)] | None = None
     price_eur_m2: PriceEurM2 | None = None
-    owner_type: OwnerTypeCode | None = None
+    owner_type: KnownOwnerType | None = None
     owner_name: str | None = Field(None, max_length=200)
     rail_siding: StrictBool | None = None
     operation_24h: StrictBool | None = None
@@ -109,62 +98,12 @@ class ParcelFields(BaseModel):
         {"type": "string", "enum": list(DISCLOSABLE_FIELDS)})]] | None = Field(None, max_length=50)
     internal_notes: str | None = Field(None, max_length=5000)
 
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, v: Any) -> Any:
-        return check_storable_text(v)
-
     @field_validator(*PARCEL_NOT_NULL)
     @classmethod
     def _not_null(cls, v: Any) -> Any:
         if v is None:
             raise ValueError(NOT_REMOVABLE)
         return v
-
-    @field_validator("category")
-    @classmethod
-    def _category(cls, v: Any) -> Any:
-        return _codes("category", v, vocab.CATEGORY)
-
-    @field_validator("availability")
-    @classmethod
-    def _availability(cls, v: Any) -> Any:
-        return _codes("availability", v, vocab.AVAILABILITY)
-
-    @field_validator("restriction_level")
-    @classmethod
-    def _restriction_level(cls, v: Any) -> Any:
-        return _codes("restriction_level", v, vocab.RESTRICTION_LEVEL)
-
-    @field_validator("restriction_causes")
-    @classmethod
-    def _causes(cls, v: Any) -> Any:
-        return _codes("restriction_causes", v, vocab.RESTRICTION_CAUSE)
-
-    @field_validator("user_groups")
-    @classmethod
-    def _user_groups(cls, v: Any) -> Any:
-        return _codes("user_groups", v, vocab.USER_GROUP)
-
-    @field_validator("planning_status")
-    @classmethod
-    def _planning(cls, v: Any) -> Any:
-        return _codes("planning_status", v, vocab.PLANNING_STATUS)
-
-    @field_validator("zoning")
-    @classmethod
-    def _zoning(cls, v: Any) -> Any:
-        return _codes("zoning", v, vocab.ZONING)
-
-    @field_validator("servicing")
-    @classmethod
-    def _servicing(cls, v: Any) -> Any:
-        return _codes("servicing", v, vocab.SERVICING)
-
-    @field_validator("owner_type")
-    @classmethod
-    def _owner(cls, v: Any) -> Any:
-        return _codes("owner_type", v, vocab.OWNER_TYPE)
 
     @field_validator("marketing_status")
     @classmethod
@@ -202,42 +141,30 @@ class ParcelFields(BaseModel):
             raise ValueError("available_from lies in the future but availability is 'sofort'")
         return self
 
-    def changes(self) -> dict[str, Any]:
-        """Fields the client sent (explicit nulls included), by API name."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
-
 
 class ParcelCreate(ParcelFields):
     """A new parcel: site, geometry, category, user groups and servicing are required."""
 
     site_id: Id
     geometry: PolygonGeometry
-    category: CategoryCode
-    user_groups: list[UserGroupCode] = Field(
-        min_length=1, max_length=50)
-    servicing: ServicingCode
+    category: KnownCategory
+    user_groups: KnownUserGroups
+    servicing: KnownServicing
 
 
 class ParcelPatch(ParcelFields):
     """Changes to a parcel (JSON merge patch: only the fields sent change; null clears)."""
 
 
-class SaleInput(BaseModel):
+class SaleInput(WriteModel):
     """The sale of a parcel: recorded as a land sale and the parcel marked ``verkauft``."""
 
-    model_config = ConfigDict(extra="forbid")
-
     sale_date: IsoDate = Field(description="Between 1990-01-01 and today")
-    buyer_user_group: UserGroupCode
-    buyer_origin: BuyerOriginCode | None = None
+    buyer_user_group: KnownUserGroup
+    buyer_origin: KnownBuyerOrigin | None = None
     price_eur_m2: PriceEurM2 | None = None
     area_ha: AreaHa | None = Field(
         None, description="Sold area in ha (default: the parcel's net area)")
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, v: Any) -> Any:
-        return check_storable_text(v)
 
     @field_validator("sale_date")
     @classmethod
@@ -247,13 +174,3 @@ class SaleInput(BaseModel):
         if v < EARLIEST_DATE:
             raise ValueError("sale_date lies before 1990")
         return v
-
-    @field_validator("buyer_user_group")
-    @classmethod
-    def _group(cls, v: Any) -> Any:
-        return _codes("buyer_user_group", v, vocab.USER_GROUP)
-
-    @field_validator("buyer_origin")
-    @classmethod
-    def _origin(cls, v: Any) -> Any:
-        return _codes("buyer_origin", v, vocab.BUYER_ORIGIN)

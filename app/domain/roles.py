@@ -57,6 +57,31 @@ class Role(StrEnum):
 
 _RANKS: dict[Role, int] = {role: rank for rank, role in enumerate(Role)}
 
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who reads parcels: decides which rows and which fields leave the database.
+
+    Staff (``internal``) see every parcel and field; the public sees marketed parcels of
+    active sites, public fields, and the optional fields each parcel's editor released.
+
+    >>> Viewer.for_role(Role.ANALYST) == STAFF
+    True
+    """
+
+    internal: bool
+
+    @classmethod
+    def for_role(cls, role: Role) -> Viewer:
+        """The viewer of a caller with ``role`` (analyst and above read internal data)."""
+        return cls(internal=role >= Role.ANALYST)
+
+
+#: The general public (no API key).
+PUBLIC_VIEWER = Viewer(internal=False)
+#: Analysts, editors, admins, and the service's own jobs (reports, write responses).
+STAFF = Viewer(internal=True)
+
 #: Roles an API key can carry (``public`` is the absence of a key).
 KEY_ROLES: tuple[Role, ...] = (Role.ANALYST, Role.EDITOR, Role.ADMIN)
 
@@ -92,6 +117,11 @@ class Principal:
     def can_read_internal(self) -> bool:
         """Whether internal (non-published) data may be read: analyst and above."""
         return self.role >= Role.ANALYST
+
+    @property
+    def viewer(self) -> Viewer:
+        """Which parcels and fields this caller may read."""
+        return Viewer.for_role(self.role)
 
     @property
     def can_write(self) -> bool:

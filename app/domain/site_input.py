@@ -7,30 +7,19 @@ at commit); validating here as well reports every problem at once with the API's
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from app.domain.geometry_input import PolygonGeometry
-from app.domain.input_types import check_storable_text, not_nullable
-
-MUNICIPALITY_AGS_PATTERN = r"^[0-9]{8}$"
+from app.domain.input_types import MunicipalityAgs, WriteModel, not_nullable
 
 
-class PartnerInput(BaseModel):
+class PartnerInput(WriteModel):
     """A municipality's share (percent, two decimals) in an inter-municipal site."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    municipality_ags: str = Field(pattern=MUNICIPALITY_AGS_PATTERN,
-                                  description="Municipality AGS (8 digits)")
+    municipality_ags: MunicipalityAgs = Field(description="Municipality AGS (8 digits)")
     share_pct: Decimal = Field(gt=0, le=100, max_digits=5, decimal_places=2,
                                description="Share in percent; all shares sum to 100")
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, v: Any) -> Any:
-        return check_storable_text(v)
 
 
 def check_partners(partners: list[PartnerInput] | None) -> list[PartnerInput] | None:
@@ -47,29 +36,23 @@ def check_partners(partners: list[PartnerInput] | None) -> list[PartnerInput] | 
     return partners
 
 
-class SiteFields(BaseModel):
+class SiteFields(WriteModel):
     """Attributes shared by create and update (all optional here)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=not_nullable("name"))
+    model_config = ConfigDict(json_schema_extra=not_nullable("name"))
 
     external_id: str | None = Field(None, max_length=100)
     name: str | None = Field(None, min_length=1, max_length=200)
     marketing_name: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=5000)
     web_url: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$")
-    municipality_ags: str | None = Field(
-        None, pattern=MUNICIPALITY_AGS_PATTERN,
-        description="Municipality AGS (8 digits); derived from the geometry when omitted")
+    municipality_ags: MunicipalityAgs | None = Field(
+        None, description="Municipality AGS (8 digits); derived from the geometry when omitted")
     geometry: PolygonGeometry | None = Field(
         None, description="Outline of the site (Polygon or MultiPolygon, CRS from `crs`)")
     partners: list[PartnerInput] | None = Field(
         None, description="Partner municipalities of an inter-municipal site; replaced as a "
                           "whole when sent, shares sum to 100")
-
-    @field_validator("*")
-    @classmethod
-    def _storable_text(cls, v: Any) -> Any:
-        return check_storable_text(v)
 
     @field_validator("name")
     @classmethod
@@ -82,10 +65,6 @@ class SiteFields(BaseModel):
     @classmethod
     def _partners(cls, v: list[PartnerInput] | None) -> list[PartnerInput] | None:
         return check_partners(v)
-
-    def changes(self) -> dict[str, Any]:
-        """Fields the client sent (explicit nulls included), by API name."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class SiteCreate(SiteFields):
@@ -102,8 +81,7 @@ class SitePatch(SiteFields):
     municipality the geometry lies in.
     """
 
-    model_config = ConfigDict(extra="forbid",
-                              json_schema_extra=not_nullable("name", "municipality_ags"))
+    model_config = ConfigDict(json_schema_extra=not_nullable("name", "municipality_ags"))
 
     @field_validator("municipality_ags")
     @classmethod

@@ -2,8 +2,9 @@
 
 Codes are German domain terms as ASCII slugs (``sofort``, ``erhoeht``); labels are the
 German wording shown to people. The database enforces the codes with CHECK constraints
-generated from this module (see ``migrations/``), the API publishes them at
-``/api/v1/vocabularies``, and importers, reports and the query builder read them here.
+whose migrations carry a frozen copy of them: changing a vocabulary here needs a new
+migration (``tests/test_vocab_constraints.py`` fails until both agree). The API publishes
+them at ``/api/v1/vocabularies``, and importers, reports and the query builder read them here.
 
 Examples
 --------

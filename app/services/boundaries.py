@@ -1,8 +1,12 @@
 """Load district and municipality boundaries into PostGIS.
 
 Reads GeoJSON in any CRS PostGIS knows (``crs`` member, default EPSG:4326 lon/lat per
-RFC 7946), transforms to EPSG:25832, repairs invalid polygons with ``ST_MakeValid`` (and
-reports them), and upserts by AGS, so loading the same files again changes nothing.
+RFC 7946) and takes every polygon through the same intake as the API
+(:func:`app.services.geometry_input.intake_polygons`, i.e. ``gefis_polygon_intake``):
+transformed to EPSG:25832 in 2-D, invalid polygons repaired with ``ST_MakeValid`` (and
+reported), not located (the boundaries define the region). A refused polygon stops the load
+with an error naming its feature index. Rows are upserted by AGS, so loading the same files
+again changes nothing.
 """
 
 from __future__ import annotations
@@ -11,17 +15,21 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from app.db.upsert import upsert_changed
-from app.services.geojson_io import feature_srid, geometry_json
+from app.domain.geometry_input import GeometryLimits
+from app.services.geojson_io import feature_srid
+from app.services.geometry_input import PolygonIntake, intake_polygons
 
-#: GeoJSON geometry (any CRS) → valid MultiPolygon in EPSG:25832.
-_POLYGON_25832 = (
-    "ST_Multi(ST_CollectionExtract(ST_MakeValid("
-    "ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(:geometry), :srid), 25832)), 3))"
-)
+#: Boundaries are reference data: no vertex limit worth the name, no sliver rule (islands
+#: and enclaves may be tiny); only shapes without any area are refused.
+BOUNDARY_LIMITS = GeometryLimits(max_vertices=10_000_000, min_area_m2=0.0)
+
+#: The intake's result (EWKT, EPSG:25832).
+_POLYGON_25832 = "ST_GeomFromEWKT(:geometry)"
 
 _UPSERT_DISTRICT = upsert_changed("districts", ("ags",), {
     "ags": ":ags", "key": ":key", "name": ":name", "kind": ":kind", "state": ":state",
@@ -32,10 +40,6 @@ _UPSERT_MUNICIPALITY = upsert_changed("municipalities", ("ags",), {
     "ags": ":ags", "name": ":name", "district_ags": ":district_ags",
     "geom_25832": _POLYGON_25832, "boundary_source": ":source",
 })
-
-_INVALID_INPUT = text(
-    "SELECT NOT ST_IsValid(ST_SetSRID(ST_GeomFromGeoJSON(:geometry), :srid)) AS invalid"
-)
 
 
 @dataclass
@@ -53,6 +57,16 @@ def read_district_attributes(path: Path) -> dict[str, dict[str, str]]:
         return {row["ags"]: row for row in csv.DictReader(fh)}
 
 
+def _intake(conn: Connection, path: Path) -> tuple[list[dict[str, Any]], list[PolygonIntake]]:
+    """The features of a boundary file and their polygons after the intake (in order)."""
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    features: list[dict[str, Any]] = collection["features"]
+    polygons = intake_polygons(conn, [f.get("geometry") for f in features],
+                               feature_srid(collection), repair=True, limits=BOUNDARY_LIMITS,
+                               locate=False, source=path.name)
+    return features, polygons
+
+
 def load_boundaries(
     conn: Connection,
     districts_path: Path,
@@ -63,29 +77,25 @@ def load_boundaries(
     """Upsert districts (with attributes) and their municipalities; returns a report."""
     report = BoundaryLoadReport()
     attributes = read_district_attributes(attributes_path)
-    districts = json.loads(districts_path.read_text(encoding="utf-8"))
-    srid = feature_srid(districts)
-    for feature in districts["features"]:
+    for feature, polygon in zip(*_intake(conn, districts_path), strict=True):
         ags = feature["properties"]["ags"]
         attrs = attributes[ags]
         params = {
             "ags": ags, "key": attrs["key"], "name": attrs["name"], "kind": attrs["kind"],
             "state": attrs["state"], "nuts3": attrs["nuts3"], "seat": attrs["seat"],
-            "geometry": geometry_json(feature), "srid": srid, "source": source,
+            "geometry": polygon.ewkt, "source": source,
         }
-        if conn.execute(_INVALID_INPUT, params).scalar_one():
+        if polygon.repaired:
             report.repaired.append(ags)
         report.districts_written += conn.execute(_UPSERT_DISTRICT, params).rowcount
 
-    municipalities = json.loads(municipalities_path.read_text(encoding="utf-8"))
-    srid = feature_srid(municipalities)
-    for feature in municipalities["features"]:
+    for feature, polygon in zip(*_intake(conn, municipalities_path), strict=True):
         props = feature["properties"]
         params = {
             "ags": props["ags"], "name": props["name"], "district_ags": props["district_ags"],
-            "geometry": geometry_json(feature), "srid": srid, "source": source,
+            "geometry": polygon.ewkt, "source": source,
         }
-        if conn.execute(_INVALID_INPUT, params).scalar_one():
+        if polygon.repaired:
             report.repaired.append(props["ags"])
         report.municipalities_written += conn.execute(_UPSERT_MUNICIPALITY, params).rowcount
     return report

@@ -4,6 +4,11 @@ Real boundaries (BKG VG250) and the synthetic, study-calibrated sites, parcels, 
 infrastructure and the 2038 demand framework made by ``scripts/make_demo_geodata.py``.
 Everything is upserted by its natural key and written only where it differs, so a second
 run leaves the same rows and appends no history. The caller owns the transaction.
+
+Sites and parcels are a client of the same write path a file import uses: their outlines go
+through the API's polygon intake (:func:`app.services.geometry_input.intake_polygons`, i.e.
+``gefis_polygon_intake``, one statement per file), with the API's limits, and a refused
+outline stops the load with an error naming its feature index (``features[i].geometry``).
 """
 
 from __future__ import annotations
@@ -17,14 +22,19 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from app.db.upsert import upsert_changed
+from app.domain.geometry_input import GeometryLimits
 from app.services.boundaries import load_boundaries
 from app.services.geojson_io import feature_srid, geometry_json
+from app.services.geometry_input import PolygonIntake, intake_polygons
+from app.settings import get_settings
 
 ProgressFn = Callable[[str], None]
 
 BOUNDARY_SOURCE = "BKG VG250, Gebietsstand 01.01.2016"
 
 _GEOM_25832 = "ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(:geometry), :srid), 25832)"
+#: An outline accepted by the polygon intake (EWKT, EPSG:25832, MultiPolygon).
+_OUTLINE_25832 = "ST_GeomFromEWKT(:geometry)"
 
 
 @dataclass
@@ -40,15 +50,26 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-_INFRASTRUCTURE = upsert_changed("infrastructure", ("external_id",), {
-    "external_id": ":external_id", "kind": ":kind", "name": ":name", "ref": ":ref",
-    "geom_25832": _GEOM_25832, "is_synthetic": "true",
-})
+#: All infrastructure features in one statement: its statement trigger recomputes the
+#: distances of every parcel, so one statement per feature cost seconds on a reload.
+_INFRASTRUCTURE = text("""
+    INSERT INTO infrastructure AS t (external_id, kind, name, ref, geom_25832, is_synthetic)
+    SELECT f.external_id, f.kind, f.name, f.ref,
+           ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(f.geometry), :srid), 25832), true
+      FROM jsonb_to_recordset(CAST(:features AS jsonb))
+           AS f(external_id text, kind text, name text, ref text, geometry text)
+    ON CONFLICT (external_id) DO UPDATE
+       SET kind = EXCLUDED.kind, name = EXCLUDED.name, ref = EXCLUDED.ref,
+           geom_25832 = EXCLUDED.geom_25832, is_synthetic = EXCLUDED.is_synthetic
+     WHERE (t.kind, t.name, t.ref, t.geom_25832, t.is_synthetic)
+           IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.name, EXCLUDED.ref, EXCLUDED.geom_25832,
+                             EXCLUDED.is_synthetic)
+""")
 
 _SITE = upsert_changed("sites", ("external_id",), {
     "external_id": ":external_id", "name": ":name", "marketing_name": ":marketing_name",
     "description": ":description", "web_url": ":web_url", "municipality_ags": ":municipality_ags",
-    "geom_25832": f"ST_Multi({_GEOM_25832})", "is_synthetic": "true",
+    "geom_25832": _OUTLINE_25832, "is_synthetic": "true",
 })
 
 _PARCEL_COLUMNS = (
@@ -60,7 +81,7 @@ _PARCEL = upsert_changed("parcels", ("district_ags", "external_id"), {
     "external_id": ":external_id",
     "site_id": "(SELECT id FROM sites WHERE external_id = :site_external_id)",
     "district_ags": ":district_ags",
-    "geom_25832": f"ST_Multi({_GEOM_25832})",
+    "geom_25832": _OUTLINE_25832,
     "net_area_ha_given": ":net_area_ha",
     "available_from": "CAST(:available_from AS date)",
     "restriction_causes": "CAST(:restriction_causes AS text[])",
@@ -92,18 +113,36 @@ def _geo_params(feature: dict[str, Any], srid: int) -> dict[str, Any]:
     return {**feature["properties"], "geometry": geometry_json(feature), "srid": srid}
 
 
+def _outlines(conn: Connection, path: Path, limits: GeometryLimits | None
+              ) -> list[tuple[dict[str, Any], PolygonIntake]]:
+    """The features of a file of outlines, each with its polygon after the intake."""
+    srid, features = _features(path)
+    polygons = intake_polygons(
+        conn, [f.get("geometry") for f in features], srid, repair=False,
+        limits=limits or GeometryLimits.from_settings(get_settings()), source=path.name)
+    return list(zip(features, polygons, strict=True))
+
+
+def _outline_params(feature: dict[str, Any], polygon: PolygonIntake) -> dict[str, Any]:
+    return {**feature["properties"], "geometry": polygon.ewkt}
+
+
 def load_infrastructure(conn: Connection, path: Path) -> int:
     """Upsert motorway lines, junctions, the airport and freight terminals."""
     srid, features = _features(path)
-    return sum(conn.execute(_INFRASTRUCTURE, _geo_params(f, srid)).rowcount for f in features)
+    rows = [{name: f["properties"].get(name) for name in ("external_id", "kind", "name", "ref")}
+            | {"geometry": geometry_json(f)} for f in features]
+    return conn.execute(_INFRASTRUCTURE, {"features": json.dumps(rows), "srid": srid}).rowcount
 
 
-def load_sites(conn: Connection, path: Path) -> int:
-    """Upsert sites and replace their partner shares where they differ."""
-    srid, features = _features(path)
+def load_sites(conn: Connection, path: Path, limits: GeometryLimits | None = None) -> int:
+    """Upsert sites and replace their partner shares where they differ.
+
+    Every outline goes through the polygon intake first (``limits``: the API's by default).
+    """
     written = 0
-    for feature in features:
-        params = _geo_params(feature, srid)
+    for feature, polygon in _outlines(conn, path, limits):
+        params = _outline_params(feature, polygon)
         written += conn.execute(_SITE, params).rowcount
         wanted = {p["municipality_ags"]: float(p["share_pct"]) for p in params["partners"]}
         site_id = conn.execute(
@@ -127,10 +166,15 @@ def load_sites(conn: Connection, path: Path) -> int:
     return written
 
 
-def load_parcels(conn: Connection, path: Path) -> int:
-    """Upsert parcels by (district, external id); derived values come from the database."""
-    srid, features = _features(path)
-    return sum(conn.execute(_PARCEL, _geo_params(f, srid)).rowcount for f in features)
+def load_parcels(conn: Connection, path: Path, limits: GeometryLimits | None = None) -> int:
+    """Upsert parcels by (district, external id); derived values come from the database.
+
+    Every outline goes through the polygon intake first (``limits``: the API's by default);
+    the district is where the intake located it (the trigger derives the same).
+    """
+    return sum(conn.execute(_PARCEL, {**_outline_params(feature, polygon),
+                                      "district_ags": polygon.district_ags}).rowcount
+               for feature, polygon in _outlines(conn, path, limits))
 
 
 def load_land_sales(conn: Connection, path: Path) -> int:

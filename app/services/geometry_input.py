@@ -1,41 +1,47 @@
 """Client geometry → a valid MultiPolygon in EPSG:25832, inside the region, or a clear 4xx.
 
-The work is bounded before and while PostGIS does it:
+Every polygon that enters the database from outside goes the same way: the API's parcel and
+site writes through :func:`prepare_polygon`, the demo and boundary loaders (and a file
+import) through :func:`intake_polygons`. Both end in one SQL function,
+``gefis_polygon_intake`` (migration 0008), and the work is bounded before and while PostGIS
+does it:
 
 1. :func:`app.domain.geometry_input.polygon_input` counts the positions (at most
    ``GEFIS_GEOMETRY_MAX_VERTICES``), checks the structure and the ``crs`` member, and drops
    heights (with a note), all in Python, before the first SQL statement;
-2. PostGIS parses, transforms to EPSG:25832 and checks validity (``ST_IsValidDetail``, which
-   stops at the first problem) under a statement timeout of a few seconds
+2. ``gefis_polygon_intake`` parses, transforms to EPSG:25832, checks validity
+   (``ST_IsValidDetail``, which stops at the first problem), refuses slivers (each part of
+   a multipolygon below ``GEFIS_GEOMETRY_MIN_AREA_M2``, m² in EPSG:25832), locates the
+   shape by ``gefis_locate_municipality`` (the district with the largest share of its area,
+   see migration 0006) and refuses it when it lies outside the region. An invalid shape is
+   refused with PostGIS's reason and its location in the client's CRS. For the API this
+   runs under a statement timeout of a few seconds
    (:data:`~app.domain.geometry_input.VALIDATION_TIMEOUT_MS`, never longer than the
-   configured one); a timeout is a 422 "too complex to validate", and an invalid shape is a
-   422 with PostGIS's reason and its location in the client's CRS;
-3. a repair (only on request) runs ``ST_MakeValid`` with the *structure* method under the
-   same timeout, and only for shapes with at most
-   :data:`~app.domain.geometry_input.REPAIR_MAX_SELF_INTERSECTIONS` self-intersections
-   (counted in Python first). Why: GEOS checks for cancellation rarely, so a statement
-   timeout alone does not stop ``ST_MakeValid`` in time; the default *linework* method took
-   more than 15 s for a 19,000-vertex ring with a single crossing, and minutes on many
-   crossings, while holding a database backend;
-4. polygons (and each part of a multipolygon) smaller than ``GEFIS_GEOMETRY_MIN_AREA_M2``
-   (m², EPSG:25832) are refused as slivers; then the shape must lie in the region, and it is
-   located by ``gefis_locate_municipality`` (the district with the largest share of its
-   area, see migration 0006).
+   configured one); a timeout is a 422 "too complex to validate";
+3. a repair (only on request) calls the function again with ``repair => true``, which runs
+   ``ST_MakeValid`` with the *structure* method, under the same timeout, and only for
+   shapes with at most :data:`~app.domain.geometry_input.REPAIR_MAX_SELF_INTERSECTIONS`
+   self-intersections (counted in Python first). Why: GEOS checks for cancellation rarely,
+   so a statement timeout alone does not stop ``ST_MakeValid`` in time; the default
+   *linework* method took more than 15 s for a 19,000-vertex ring with a single crossing,
+   and minutes on many crossings, while holding a database backend.
+
+A refusal names the API field (``geometry``, or ``features[i].geometry`` for the i-th
+feature of a file), never the column.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
 from sqlalchemy.exc import DBAPIError
 
-from app.domain.crs import coordinate_decimals
-from app.domain.errors import InvalidInput
+from app.domain.errors import FieldProblem, InvalidInput
 from app.domain.geometry_input import (
     REPAIR_COUNT_BUDGET_S,
     REPAIR_MAX_SELF_INTERSECTIONS,
@@ -51,35 +57,23 @@ from app.settings import get_settings
 OUTSIDE_TOLERANCE = 0.01
 #: SQLSTATE of a statement cancelled by its timeout.
 QUERY_CANCELED = "57014"
+#: The hint an API client gets with an invalid geometry.
+REPAIR_HINT = "send repair_geometry=true to repair it"
+#: Refusals listed in the detail of a multi-feature refusal (all are in its ``problems``).
+LISTED_REFUSALS = 10
 
 _TIMEOUT = text("SELECT set_config('statement_timeout', :value, true)")
 
-_VALIDATE = text("""
-    WITH g AS (
-        SELECT ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(:geojson), :srid), 25832) AS geom
-    )
-    SELECT v.valid, v.reason, ST_X(l.at) AS x, ST_Y(l.at) AS y, ST_AsEWKT(g.geom) AS ewkt
-    FROM g CROSS JOIN LATERAL ST_IsValidDetail(g.geom) v
-    CROSS JOIN LATERAL (SELECT ST_Transform(ST_SetSRID(v.location, 25832), :srid) AS at) l
-""")
-
-_REPAIR = text("""
-    SELECT ST_AsEWKT(ST_Multi(ST_CollectionExtract(
-        ST_MakeValid(ST_GeomFromEWKT(:ewkt), 'method=structure'), 3)))
-""")
-
-_LOCATE = text("""
-    WITH g AS (SELECT ST_GeomFromEWKT(:ewkt) AS geom)
-    SELECT ST_Area(g.geom) AS area_m2, ST_NumGeometries(g.geom) AS parts,
-           s.part AS smallest_part, s.area_m2 AS smallest_m2,
-           (SELECT coalesce(sum(CASE WHEN ST_CoveredBy(g.geom, d.geom_25832) THEN ST_Area(g.geom)
-                                     ELSE ST_Area(ST_Intersection(d.geom_25832, g.geom)) END), 0)
-              FROM districts d WHERE ST_Intersects(d.geom_25832, g.geom)) AS inside_m2,
-           gefis_locate_municipality(g.geom) AS municipality_ags
-    FROM g LEFT JOIN LATERAL (
-        SELECT p.path[1] AS part, ST_Area(p.geom) AS area_m2 FROM ST_Dump(g.geom) p
-        ORDER BY 2, 1 LIMIT 1
-    ) s ON true
+#: One row per GeoJSON text in ``:geojson`` (1-based ``ord``), in order.
+_INTAKE = text("""
+    SELECT f.ord, ST_AsEWKT(i.geom_25832) AS ewkt, i.repaired, i.invalid_reason, i.area_m2,
+           i.municipality_ags, i.inside_share, i.problem, i.reason
+    FROM unnest(CAST(:geojson AS text[])) WITH ORDINALITY AS f(geojson, ord)
+    CROSS JOIN LATERAL gefis_polygon_intake(
+        f.geojson, CAST(:srid AS integer), CAST(:repair AS boolean),
+        CAST(:min_area_m2 AS double precision), CAST(:locate AS boolean),
+        CAST(:max_outside_share AS double precision)) i
+    ORDER BY f.ord
 """)
 
 
@@ -96,6 +90,27 @@ class PreparedGeometry:
     def district_ags(self) -> str:
         """5-digit AGS of the district (prefix of the municipality's AGS)."""
         return self.municipality_ags[:5]
+
+
+@dataclass(frozen=True)
+class PolygonIntake:
+    """One accepted polygon of a multi-feature intake (:func:`intake_polygons`).
+
+    ``ewkt`` is the shape to store (EPSG:25832); ``municipality_ags`` is ``None`` when the
+    intake did not locate (boundaries); ``notes`` say what was changed (heights dropped,
+    a repair and its reason).
+    """
+
+    ewkt: str
+    repaired: bool
+    area_m2: float
+    municipality_ags: str | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def district_ags(self) -> str | None:
+        """5-digit AGS of the district, if located."""
+        return self.municipality_ags[:5] if self.municipality_ags else None
 
 
 def _message(exc: DBAPIError) -> str:
@@ -127,41 +142,40 @@ def limited_time(conn: Connection, limits: GeometryLimits, field: str,
             field, f"unreadable geometry: {_message(exc)}", "geometry") from exc
 
 
-def _where(x: float | None, y: float | None, srid: int) -> str:
-    if x is None or y is None:
-        return ""
-    decimals = coordinate_decimals(srid)
-    crs = "lon/lat" if srid == 4326 else f"EPSG:{srid}"
-    return f" at or near point ({x:.{decimals}f}, {y:.{decimals}f}) ({crs})"
+def _intake(conn: Connection, geojson: Sequence[str], srid: int, *, repair: bool,
+            limits: GeometryLimits, locate: bool) -> list[Row[Any]]:
+    """``gefis_polygon_intake`` for each GeoJSON text, in one statement; rows in order."""
+    if not geojson:
+        return []
+    return list(conn.execute(_INTAKE, {
+        "geojson": list(geojson), "srid": srid, "repair": repair,
+        "min_area_m2": limits.min_area_m2, "locate": locate,
+        "max_outside_share": OUTSIDE_TOLERANCE,
+    }))
 
 
-def _repair(conn: Connection, polygon: PolygonInput, ewkt: str, limits: GeometryLimits,
-            field: str) -> str:
-    """``ST_MakeValid`` (structure method) if the shape has few enough self-intersections."""
+def _refusal(row: Row[Any], field: str, *, hint: str | None = None) -> FieldProblem:
+    """The refusal of one intake row as a problem naming ``field`` (the API field)."""
+    name = f"{field}.type" if row.problem == "geometry_type" else field
+    reason = f"{row.reason}; {hint}" if hint and row.problem == "invalid_geometry" else row.reason
+    return FieldProblem(name, reason, row.problem)
+
+
+def _repair_refusal(polygon: PolygonInput, field: str) -> FieldProblem | None:
+    """A refusal when the shape has too many self-intersections to be repaired in time."""
     crossings = count_self_intersections(
         polygon, stop_after=REPAIR_MAX_SELF_INTERSECTIONS, budget_s=REPAIR_COUNT_BUDGET_S)
-    if crossings is None or crossings > REPAIR_MAX_SELF_INTERSECTIONS:
-        amount = (f"more than {REPAIR_MAX_SELF_INTERSECTIONS:,} self-intersections"
-                  if crossings is not None else "too many edges close to each other")
-        raise InvalidInput.for_field(
-            field, f"geometry has {amount} to be repaired automatically; correct it in a GIS",
-            "too_complex")
-    with limited_time(conn, limits, field, "repair"):
-        repaired: str | None = conn.execute(_REPAIR, {"ewkt": ewkt}).scalar_one()
-    if repaired is None or "EMPTY" in repaired:
-        raise InvalidInput.for_field(field, "geometry has no area", "empty_geometry")
-    return repaired
+    if crossings is not None and crossings <= REPAIR_MAX_SELF_INTERSECTIONS:
+        return None
+    amount = (f"more than {REPAIR_MAX_SELF_INTERSECTIONS:,} self-intersections"
+              if crossings is not None else "too many edges close to each other")
+    return FieldProblem(
+        field, f"geometry has {amount} to be repaired automatically; correct it in a GIS",
+        "too_complex")
 
 
-def _check_area(where: Any, limits: GeometryLimits, field: str) -> None:
-    """422 for a geometry without area or with a part below the minimum area (m²)."""
-    if where.area_m2 <= 0:
-        raise InvalidInput.for_field(field, "geometry has no area", "empty_geometry")
-    if where.smallest_m2 < limits.min_area_m2:
-        part = "the polygon" if where.parts == 1 else f"polygon {where.smallest_part}"
-        raise InvalidInput.for_field(
-            field, f"{part} has an area of {where.smallest_m2:.2f} m²; polygons smaller than "
-            f"{limits.min_area_m2:g} m² are refused as slivers", "sliver")
+def _repair_note(row: Row[Any]) -> tuple[str, ...]:
+    return (f"repaired with ST_MakeValid: {row.invalid_reason}",) if row.repaired else ()
 
 
 def prepare_polygon(
@@ -179,25 +193,81 @@ def prepare_polygon(
         polygon = polygon_input(geometry, srid, limits)
     except GeometryProblem as problem:
         raise problem.for_field(field) from None
-    params = {"geojson": json.dumps(polygon.geojson()), "srid": srid}
+    geojson = [json.dumps(polygon.geojson())]
     with limited_time(conn, limits, field, "validate"):
-        row = conn.execute(_VALIDATE, params).one()
-    notes = list(polygon.notes)
-    ewkt: str = row.ewkt
-    if not row.valid:
-        reason = f"{row.reason}{_where(row.x, row.y, srid)}"
-        if not repair:
-            raise InvalidInput.for_field(
-                field, f"invalid geometry: {reason}; send repair_geometry=true to repair it",
-                "invalid_geometry")
-        ewkt = _repair(conn, polygon, ewkt, limits, field)
-        notes.append(f"repaired with ST_MakeValid: {reason}")
-    where = conn.execute(_LOCATE, {"ewkt": ewkt}).one()
-    _check_area(where, limits, field)
-    if where.municipality_ags is None or where.inside_m2 < where.area_m2 * (1 - OUTSIDE_TOLERANCE):
-        share = 100 * (1 - where.inside_m2 / where.area_m2)
-        raise InvalidInput.for_field(
-            field, f"geometry lies outside the region ({share:.0f} % of its area); "
-            f"is the CRS right (EPSG:{srid})?", "outside_region")
-    return PreparedGeometry(ewkt=ewkt, municipality_ags=where.municipality_ags,
-                            area_ha=where.area_m2 / 10_000, notes=tuple(notes))
+        (row,) = _intake(conn, geojson, srid, repair=False, limits=limits, locate=True)
+    if row.problem == "invalid_geometry" and repair:
+        refused = _repair_refusal(polygon, field)
+        if refused is not None:
+            raise InvalidInput(refused.reason, problems=[refused])
+        with limited_time(conn, limits, field, "repair"):
+            (row,) = _intake(conn, geojson, srid, repair=True, limits=limits, locate=True)
+    if row.problem is not None:
+        problem = _refusal(row, field, hint=REPAIR_HINT)
+        raise InvalidInput(problem.reason, problems=[problem])
+    return PreparedGeometry(ewkt=row.ewkt, municipality_ags=row.municipality_ags,
+                            area_ha=row.area_m2 / 10_000,
+                            notes=(*polygon.notes, *_repair_note(row)))
+
+
+def intake_polygons(
+    conn: Connection, geometries: Sequence[Any], srid: int, *, repair: bool,
+    limits: GeometryLimits, locate: bool = True, source: str = "input",
+    field: str = "features",
+) -> list[PolygonIntake]:
+    """The same intake as :func:`prepare_polygon` for many polygons (a file's features).
+
+    ``geometries`` are GeoJSON geometries in EPSG:``srid``; the database work is one
+    statement for all of them (and one more for those to repair). ``locate=False`` skips
+    locating and the region check (for the boundaries that define the region). Accepted
+    polygons come back in input order. If any is refused, nothing is returned: one
+    :class:`InvalidInput` lists every refusal, each naming ``{field}[i].geometry`` (``i``
+    counts from 0, as in the file); ``source`` names the input in its detail.
+    """
+    problems: list[FieldProblem] = []
+    polygons: dict[int, PolygonInput] = {}
+    for index, geometry in enumerate(geometries):
+        name = f"{field}[{index}].geometry"
+        if not isinstance(geometry, Mapping):
+            problems.append(FieldProblem(name, "not a GeoJSON geometry object", "geometry"))
+            continue
+        try:
+            polygons[index] = polygon_input(geometry, srid, limits)
+        except GeometryProblem as problem:
+            problems.extend(problem.for_field(name).problems)
+    indices = list(polygons)
+    geojson = {i: json.dumps(polygons[i].geojson()) for i in indices}
+    rows = dict(zip(indices, _intake(conn, [geojson[i] for i in indices], srid, repair=False,
+                                     limits=limits, locate=locate), strict=True))
+    to_repair: list[int] = []
+    for index in indices if repair else ():
+        if rows[index].problem == "invalid_geometry":
+            refused = _repair_refusal(polygons[index], f"{field}[{index}].geometry")
+            if refused is None:
+                to_repair.append(index)
+            else:
+                problems.append(refused)
+                del rows[index]
+    rows.update(zip(to_repair, _intake(conn, [geojson[i] for i in to_repair], srid,
+                                       repair=True, limits=limits, locate=locate),
+                    strict=True))
+    problems.extend(_refusal(row, f"{field}[{index}].geometry")
+                    for index, row in rows.items() if row.problem is not None)
+    if problems:
+        problems.sort(key=_feature_order)
+        listed = "; ".join(f"{p.field}: {p.reason}" for p in problems[:LISTED_REFUSALS])
+        more = (f"; and {len(problems) - LISTED_REFUSALS} more"
+                if len(problems) > LISTED_REFUSALS else "")
+        raise InvalidInput(f"{source}: {len(problems)} of {len(geometries)} geometries "
+                           f"refused: {listed}{more}", problems=problems)
+    return [PolygonIntake(ewkt=row.ewkt, repaired=row.repaired, area_m2=row.area_m2,
+                          municipality_ags=row.municipality_ags,
+                          notes=(*polygons[index].notes, *_repair_note(row)))
+            for index, row in sorted(rows.items())]
+
+
+def _feature_order(problem: FieldProblem) -> tuple[int, str]:
+    """Sort key of a ``features[i].geometry…`` problem: by ``i``, then by field."""
+    name = problem.field or ""
+    number = name.partition("[")[2].partition("]")[0]
+    return (int(number) if number.isdigit() else -1, name)

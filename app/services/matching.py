@@ -1,11 +1,11 @@
 """Investor matching against the database: candidates, combinations, saving the enquiry.
 
 One query loads every candidate (the hard conditions of :mod:`app.domain.matching` as a
-:class:`ParcelFilter`, through :func:`filtered_parcels`, so the caller's visibility applies);
+:class:`ParcelFilter`, through :func:`selection_sql`, so the caller's visibility applies);
 scoring and ranking happen in Python. Only when no single parcel is large enough, a second
 query finds adjacent candidates of the same site (within :data:`ADJACENCY_M` of each other)
 for combinations. A third query fetches the chosen parcels' representation as the caller may
-see it (:func:`properties_json`).
+see it (:func:`properties_sql`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from app.db.models import District, Enquiry
-from app.db.queries.parcel_json import properties_json
-from app.db.queries.parcels import filtered_parcels, parcels
+from app.db.queries.keyset import cached_text
+from app.db.queries.parcels import selection_sql
+from app.db.queries.parcels.sql import properties_sql
 from app.domain.errors import Forbidden, InvalidInput, Unauthorized
 from app.domain.filters import ParcelFilter
 from app.domain.matching import (
@@ -33,7 +34,7 @@ from app.domain.matching import (
     score,
 )
 from app.domain.parcel_combination import adjacency_groups, pick_combination, reaches
-from app.domain.roles import Principal, ensure_can_write_district
+from app.domain.roles import PUBLIC_VIEWER, STAFF, Principal, Viewer, ensure_can_write_district
 
 #: Parcels of one site closer than this (m, EPSG:25832) count as adjacent.
 ADJACENCY_M = 30.0
@@ -84,7 +85,17 @@ def candidate_filter(request: MatchRequest) -> ParcelFilter:
         user_group=(request.user_group,),
         restriction_max=request.restriction_tolerance,
         marketing_status=("verfuegbar",),
+        active_sites_only=True,
     )
+
+
+_CANDIDATE_FIELDS = (
+    "id", "site_id", "district_ags", "net_area_ha", "availability", "available_from",
+    "restriction_level", "rail_siding", "operation_24h", "distance_junction_km", "user_groups")
+
+
+def _viewer(can_read_internal: bool) -> Viewer:
+    return STAFF if can_read_internal else PUBLIC_VIEWER
 
 
 def ensure_may_save(principal: Principal) -> None:
@@ -112,15 +123,11 @@ def load_candidates(
     conn: Connection, request: MatchRequest, *, can_read_internal: bool, reference: date
 ) -> list[Candidate]:
     """Every parcel meeting the hard conditions (any size), on active sites, in one query."""
-    district_name = (select(districts.c.name)
-                     .where(districts.c.ags == parcels.c.district_ags).scalar_subquery())
-    p = parcels.c
-    stmt = filtered_parcels(
-        candidate_filter(request), can_read_internal=can_read_internal, reference=reference,
-        columns=[p.id, p.site_id, p.district_ags, p.net_area_ha, p.availability,
-                 p.available_from, p.restriction_level, p.rail_siding, p.operation_24h,
-                 p.distance_junction_km, p.user_groups, district_name.label("district_name")],
-    ).order_by(p.id)
+    sql, params = selection_sql(
+        candidate_filter(request), _viewer(can_read_internal), {
+            **{name: name for name in _CANDIDATE_FIELDS},
+            "district_name": "=(SELECT d.name FROM districts d WHERE d.ags = p.district_ags)"},
+        reference=reference)
     return [
         Candidate(
             id=r.id, site_id=r.site_id, district_ags=r.district_ags,
@@ -130,7 +137,7 @@ def load_candidates(
             distance_junction_km=r.distance_junction_km, user_groups=tuple(r.user_groups),
             district_name=r.district_name,
         )
-        for r in conn.execute(stmt)
+        for r in conn.execute(cached_text(sql + " ORDER BY id"), params)
     ]
 
 
@@ -142,16 +149,15 @@ def adjacent_pairs(
     if not site_ids:
         return []
     scoped = candidate_filter(request).model_copy(update={"site_id": tuple(sorted(site_ids))})
-    cand = filtered_parcels(
-        scoped, can_read_internal=can_read_internal, reference=reference,
-        columns=[parcels.c.id, parcels.c.site_id, parcels.c.geom_25832],
-    ).cte("candidates")
-    a, b = cand.alias("a"), cand.alias("b")
-    stmt = select(a.c.id.label("a"), b.c.id.label("b")).where(
-        a.c.site_id == b.c.site_id, a.c.id < b.c.id,
-        func.ST_DWithin(a.c.geom_25832, b.c.geom_25832, ADJACENCY_M),
-    )
-    return [(r.a, r.b) for r in conn.execute(stmt)]
+    sql, params = selection_sql(
+        scoped, _viewer(can_read_internal),
+        {"id": "id", "site_id": "site_id", "geom": "=p.geom_25832"}, reference=reference)
+    stmt = cached_text(
+        f"WITH candidates AS ({sql}) SELECT a.id AS a, b.id AS b FROM candidates a "
+        "JOIN candidates b ON a.site_id = b.site_id AND a.id < b.id "
+        "AND ST_DWithin(a.geom, b.geom, :adjacency_m)")
+    params["adjacency_m"] = ADJACENCY_M
+    return [(r.a, r.b) for r in conn.execute(stmt, params)]
 
 
 def _combinations(
@@ -194,12 +200,11 @@ def parcel_documents(
     """The representation of each parcel in ``ids`` as the caller may see it (one query)."""
     if not ids:
         return {}
-    stmt = filtered_parcels(
-        ParcelFilter(ids=tuple(ids), marketing_status=("verfuegbar",)),
-        can_read_internal=can_read_internal, reference=reference,
-        columns=[parcels.c.id, properties_json(can_read_internal).label("doc")],
-    )
-    return {r.id: r.doc for r in conn.execute(stmt)}
+    viewer = _viewer(can_read_internal)
+    sql, params = selection_sql(
+        ParcelFilter(ids=tuple(ids), marketing_status=("verfuegbar",)), viewer,
+        {"id": "id", "doc": "=" + properties_sql(viewer)}, reference=reference)
+    return {r.id: r.doc for r in conn.execute(cached_text(sql), params)}
 
 
 def handling_district(principal: Principal) -> str | None:

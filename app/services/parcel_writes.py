@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.db.queries.freshness import ACTIVE_STATUS
 from app.domain.errors import Conflict, InvalidInput
+from app.domain.filters import MARKETED_STATUS as ACTIVE_STATUS
 from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
 from app.domain.roles import Principal, ensure_can_write_district
 from app.services.geometry_input import prepare_polygon

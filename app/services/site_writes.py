@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from app.db.queries.freshness import ACTIVE_STATUS
 from app.domain.errors import Conflict, InvalidInput
+from app.domain.filters import MARKETED_STATUS as ACTIVE_STATUS
 from app.domain.roles import Principal, ensure_can_write, ensure_can_write_district
 from app.domain.site_input import PartnerInput, SiteCreate, SitePatch
 from app.services.geometry_input import PreparedGeometry, prepare_polygon

@@ -2,7 +2,10 @@
 
 All geometries are stored in ETRS89 / UTM 32N (EPSG:25832); areas are generated columns
 computed by PostGIS from the geometry (``ST_Area`` in m², divided into ha or km²).
-Vocabulary codes are enforced by CHECK constraints generated from ``app.domain.vocab``.
+Vocabulary codes are enforced by CHECK constraints. This migration carries its own frozen
+copy of the codes (those of ``app/domain/vocab.py`` when it was written) and imports nothing
+from ``app``: a later change of a vocabulary needs a new migration, and
+``tests/test_vocab_constraints.py`` fails until the database and ``vocab.py`` agree again.
 
 Revision ID: 0001
 Revises:
@@ -13,34 +16,68 @@ from __future__ import annotations
 
 from alembic import op
 
-from app.db.ddl import sql_literal_list, vocab_check_sql
-from app.domain import vocab
-from app.domain.disclosure import DEFAULT_PUBLIC_FIELDS, DISCLOSABLE_FIELDS
-
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-#: Columns bound to a vocabulary: (table, column, vocabulary, is_array).
-VOCAB_COLUMNS: tuple[tuple[str, str, vocab.Vocabulary, bool], ...] = (
-    ("districts", "kind", vocab.DISTRICT_KIND, False),
-    ("parcels", "category", vocab.CATEGORY, False),
-    ("parcels", "availability", vocab.AVAILABILITY, False),
-    ("parcels", "restriction_level", vocab.RESTRICTION_LEVEL, False),
-    ("parcels", "restriction_causes", vocab.RESTRICTION_CAUSE, True),
-    ("parcels", "user_groups", vocab.USER_GROUP, True),
-    ("parcels", "planning_status", vocab.PLANNING_STATUS, False),
-    ("parcels", "zoning", vocab.ZONING, False),
-    ("parcels", "servicing", vocab.SERVICING, False),
-    ("parcels", "marketing_status", vocab.MARKETING_STATUS, False),
-    ("parcels", "owner_type", vocab.OWNER_TYPE, False),
-    ("land_sales", "buyer_user_group", vocab.USER_GROUP, False),
-    ("land_sales", "buyer_origin", vocab.BUYER_ORIGIN, False),
-    ("enquiries", "user_group", vocab.USER_GROUP, False),
-    ("enquiries", "outcome", vocab.ENQUIRY_OUTCOME, False),
-    ("infrastructure", "kind", vocab.INFRASTRUCTURE_KIND, False),
+_USER_GROUP = (
+    "industrie_produktion", "handwerk_gewerbe", "logistik", "wissen_technologie",
+    "dienstleistung",
 )
+
+#: Columns bound to a vocabulary, with the codes allowed: (table, column, codes, is_array).
+VOCAB_COLUMNS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
+    ("districts", "kind", ("kreisfreie_stadt", "landkreis"), False),
+    ("parcels", "category", (
+        "restflaeche_bestandsgebiet", "erweiterungsflaeche", "geplanter_standort",
+        "nur_fnp_oder_regionalplan", "braunkohle_folgeflaeche", "innerstaedtische_brache",
+        "pv_anlage", "vorschauflaeche"), False),
+    ("parcels", "availability", (
+        "sofort", "kurzfristig", "mittelfristig", "langfristig", "unbekannt"), False),
+    ("parcels", "restriction_level", ("keine", "gering", "erhoeht", "unbekannt"), False),
+    ("parcels", "restriction_causes", (
+        "altlasten", "kampfmittel", "verkehrserschliessung", "medienerschliessung",
+        "breitband", "hochwasser", "naturschutz", "immissionsschutz", "eigentuemer",
+        "denkmalschutz", "tiefenenttruemmerung", "sonstige"), True),
+    ("parcels", "user_groups", _USER_GROUP, True),
+    ("parcels", "planning_status", (
+        "bplan_rechtskraeftig", "bplan_in_aufstellung", "fnp", "regionalplan", "ohne"), False),
+    ("parcels", "zoning", ("GE", "GI", "SO", "MI", "keine"), False),
+    ("parcels", "servicing", ("erschlossen", "teilerschlossen", "unerschlossen"), False),
+    ("parcels", "marketing_status", (
+        "verfuegbar", "reserviert", "verkauft", "zurueckgezogen"), False),
+    ("parcels", "owner_type", (
+        "kommunal", "land", "privat", "bergbau_sanierer", "sonstige"), False),
+    ("land_sales", "buyer_user_group", _USER_GROUP, False),
+    ("land_sales", "buyer_origin", ("regional", "national", "international"), False),
+    ("enquiries", "user_group", _USER_GROUP, False),
+    ("enquiries", "outcome", (
+        "offen", "angebot_unterbreitet", "angesiedelt", "abgewandert", "kein_angebot",
+        "zurueckgezogen"), False),
+    ("infrastructure", "kind", (
+        "autobahn", "anschlussstelle", "flughafen", "kv_terminal"), False),
+)
+
+
+def _sql_list(codes: tuple[str, ...]) -> str:
+    """Comma-separated SQL string literals (codes are ASCII slugs; quotes escaped anyway)."""
+    return ", ".join("'" + c.replace("'", "''") + "'" for c in codes)
+
+
+def _vocab_check(table: str, column: str, codes: tuple[str, ...], is_array: bool) -> str:
+    """``ALTER TABLE`` adding ``ck_<table>__<column>__vocab``.
+
+    A scalar column holds one code (NULL passes; NOT NULL is declared separately); an array
+    column holds only codes, without NULL elements.
+    """
+    if is_array:
+        expr = (f"{column} <@ ARRAY[{_sql_list(codes)}]::text[] "
+                f"AND array_position({column}, NULL) IS NULL")
+    else:
+        expr = f"{column} IN ({_sql_list(codes)})"
+    return f"ALTER TABLE {table} ADD CONSTRAINT ck_{table}__{column}__vocab CHECK ({expr})"
+
 
 _AREA_HA = "ST_Area(geom_25832) / 10000.0"
 
@@ -170,9 +207,10 @@ CREATE TABLE parcels (
     contact_name text,
     contact_email text CONSTRAINT ck_parcels__contact_email__format CHECK (contact_email ~ '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$'),
     contact_phone text,
-    public_fields text[] NOT NULL DEFAULT ARRAY[{sql_literal_list(DEFAULT_PUBLIC_FIELDS)}]::text[]
+    public_fields text[] NOT NULL DEFAULT ARRAY['contact_name', 'contact_email']::text[]
         CONSTRAINT ck_parcels__public_fields__known CHECK (
-            public_fields <@ ARRAY[{sql_literal_list(DISCLOSABLE_FIELDS)}]::text[]),
+            public_fields <@ ARRAY['price_eur_m2', 'owner_type', 'contact_name', 'contact_email',
+                                   'contact_phone']::text[]),
     internal_notes text,
     distance_junction_km double precision,
     distance_airport_km double precision,
@@ -338,8 +376,8 @@ CREATE INDEX ix_monitoring_snapshots__district ON monitoring_snapshots (quarter_
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     op.execute(TABLES)
-    for table, column, vocabulary, is_array in VOCAB_COLUMNS:
-        op.execute(vocab_check_sql(table, column, vocabulary, is_array=is_array))
+    for table, column, codes, is_array in VOCAB_COLUMNS:
+        op.execute(_vocab_check(table, column, codes, is_array))
 
 
 def downgrade() -> None:

@@ -19,6 +19,9 @@ cd "$GEFIS_ROOT"
 
 VENV="$GEFIS_ROOT/.venv"
 VENV_STAMP="$VENV/.gefis-install-stamp"
+# Extras installed into .venv: dev (pytest, ruff, ...) and demo (rasterio for the demo-data
+# generator in tools/demo_data, which the tests run). The service itself needs neither.
+PIP_EXTRAS="dev,demo"
 
 # --- system packages ------------------------------------------------------------
 # Extra tools, as "command:debian-package". Extend these lists when a new tool is
@@ -134,13 +137,13 @@ ensure_venv() {
             "$py" -m venv "$VENV" >&2 || die "'$py -m venv' failed"
         fi
     fi
-    want="$(cat pyproject.toml <("$VENV/bin/python" -V 2>&1) | sha256sum | cut -d' ' -f1)"
+    want="$(cat pyproject.toml <("$VENV/bin/python" -V 2>&1) <(echo "$PIP_EXTRAS") | sha256sum | cut -d' ' -f1)"
     [ -f "$VENV_STAMP" ] && have="$(cat "$VENV_STAMP")"
     if [ "$want" != "$have" ]; then
-        log "installing the project into .venv (pip install -e '.[dev]'; pyproject.toml changed or first run)"
+        log "installing the project into .venv (pip install -e '.[$PIP_EXTRAS]'; pyproject.toml changed or first run)"
         local -a quiet=()
         [ -t 1 ] || quiet=(--progress-bar off)
-        "$VENV/bin/python" -m pip install --disable-pip-version-check "${quiet[@]}" -e '.[dev]' >&2 \
+        "$VENV/bin/python" -m pip install --disable-pip-version-check "${quiet[@]}" -e ".[$PIP_EXTRAS]" >&2 \
             || die "pip install failed (see output above)"
         printf '%s\n' "$want" >"$VENV_STAMP"
     else

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from app.db.queries.documents import document_sql, geometry_params, geometry_sql
-from app.db.queries.freshness import ACTIVE_STATUS
+from app.db.queries.keyset import cached_text
+from app.db.queries.parcels import sums_sql
+from app.domain.clock import today
+from app.domain.filters import MARKETED_STATUS, ParcelFilter
+from app.domain.roles import STAFF
 
-_ACTIVE = """
-    LEFT JOIN LATERAL (
-        SELECT count(*) AS n, coalesce(sum(p.net_area_ha), 0) AS ha
-        FROM parcels p JOIN sites s ON s.id = p.site_id
-        WHERE p.{column} = {alias}.ags AND p.marketing_status = ANY(:active)
-          AND s.withdrawn_at IS NULL
-    ) a ON true
-"""
+
+def _active(column: str, alias: str) -> tuple[str, dict[str, Any]]:
+    """``LEFT JOIN`` of the marketed supply (:func:`sums_sql`) per ``column`` as ``a``."""
+    sql, params = sums_sql(ACTIVE_SUPPLY, (column,), viewer=STAFF, reference=today())
+    return (f"LEFT JOIN ({sql}) a0 ON a0.{column} = {alias}.ags "
+            "CROSS JOIN LATERAL (SELECT coalesce(a0.parcels, 0) AS n, "
+            "coalesce(a0.net_ha, 0) AS ha) a", params)
+
+
+#: The supply counted as "active": marketed parcels (verfuegbar, reserviert) of active sites.
+ACTIVE_SUPPLY = ParcelFilter(marketing_status=MARKETED_STATUS, active_sites_only=True)
 
 _DISTRICT_PROPERTIES = """jsonb_build_object(
     'ags', d.ags, 'key', d.key, 'name', d.name, 'kind', d.kind, 'state', d.state,
@@ -44,9 +51,8 @@ def _geometry(alias: str, simplify_m: float | None) -> str:
 
 def _documents(conn: Connection, sql: str, params: dict[str, Any], *, srid: int,
                simplify_m: float | None) -> list[str]:
-    bind = {**params, **geometry_params(srid), "simplify_m": simplify_m,
-            "active": list(ACTIVE_STATUS)}
-    return [row.doc for row in conn.execute(text(sql), bind)]
+    bind = {**params, **geometry_params(srid), "simplify_m": simplify_m}
+    return [row.doc for row in conn.execute(cached_text(sql), bind)]
 
 
 def district_documents(conn: Connection, *, ags: str | None = None, with_geometry: bool,
@@ -58,10 +64,10 @@ def district_documents(conn: Connection, *, ags: str | None = None, with_geometr
     geometry = _geometry("d", simplify_m) if with_geometry else None
     document = document_sql(_DISTRICT_PROPERTIES, geometry, id_column="d.ags",
                             as_feature=with_geometry)
-    sql = (f"SELECT ({document})::text AS doc FROM districts d "
-           f"{_ACTIVE.format(column='district_ags', alias='d')} "
+    active, params = _active("district_ags", "d")
+    sql = (f"SELECT ({document})::text AS doc FROM districts d {active} "
            "WHERE (CAST(:ags AS text) IS NULL OR d.ags = :ags) ORDER BY d.ags")
-    return _documents(conn, sql, {"ags": ags}, srid=srid, simplify_m=simplify_m)
+    return _documents(conn, sql, {**params, "ags": ags}, srid=srid, simplify_m=simplify_m)
 
 
 def municipality_documents(conn: Connection, *, ags: str | None = None,
@@ -71,11 +77,11 @@ def municipality_documents(conn: Connection, *, ags: str | None = None,
     geometry = _geometry("m", simplify_m) if with_geometry else None
     document = document_sql(_MUNICIPALITY_PROPERTIES, geometry, id_column="m.ags",
                             as_feature=with_geometry)
+    active, params = _active("municipality_ags", "m")
     sql = (f"SELECT ({document})::text AS doc FROM municipalities m "
-           f"JOIN districts d ON d.ags = m.district_ags "
-           f"{_ACTIVE.format(column='municipality_ags', alias='m')} "
+           f"JOIN districts d ON d.ags = m.district_ags {active} "
            "WHERE (CAST(:ags AS text) IS NULL OR m.ags = :ags) "
            "AND (cardinality(CAST(:districts AS text[])) = 0 OR m.district_ags = ANY(:districts)) "
            "ORDER BY m.ags")
-    return _documents(conn, sql, {"ags": ags, "districts": list(districts)}, srid=srid,
+    return _documents(conn, sql, {**params, "ags": ags, "districts": list(districts)}, srid=srid,
                       simplify_m=simplify_m)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from app.db.queries.keyset import KeysetSort, Page, fetch_one, fetch_page
+from app.db.queries.keyset import Envelope, ListQuery, SortKey, fetch_one, page_document
 from app.db.queries.paging import Cursor
 
 #: Columns an enquiry list can be sorted by (besides id), with their SQL type.
@@ -66,16 +66,16 @@ def _where(f: EnquiryFilter) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-def fetch_enquiry_page(conn: Connection, f: EnquiryFilter, sort: KeysetSort, *, limit: int,
-                       cursor: Cursor | None) -> Page:
+def fetch_enquiry_page(conn: Connection, f: EnquiryFilter, sort: SortKey, *, limit: int,
+                       cursor: Cursor | None,
+        envelope: Envelope) -> str:
     """Up to ``limit`` enquiries after ``cursor`` in ``sort`` order (ties by id)."""
     where, params = _where(f)
-    return fetch_page(conn, document=_DOCUMENT, from_sql=_FROM, alias="e", where=where,
-                      params=params, sort=sort, limit=limit, cursor=cursor)
+    return page_document(conn, ListQuery(_FROM, tuple(where), params, _DOCUMENT, "e.id"),
+                         sort, limit=limit, cursor=cursor, envelope=envelope)
 
 
 def fetch_enquiry(conn: Connection, enquiry_id: int) -> tuple[str, int] | None:
     """One enquiry (withdrawn or not) as JSON text and its version, or ``None``."""
     where, params = _where(EnquiryFilter(ids=(enquiry_id,), include_withdrawn=True))
-    return fetch_one(conn, document=_DOCUMENT, from_sql=_FROM, alias="e", where=where,
-                     params=params)
+    return fetch_one(conn, ListQuery(_FROM, tuple(where), params, _DOCUMENT, "e.id"))

@@ -1,139 +1,252 @@
-"""Keyset pages (and single rows) of registry rows serialised by PostGIS.
+"""The one keyset pager: a whole page of any list, assembled by PostgreSQL as one text value.
 
-Each resource module supplies the ``FROM`` clause, its ``WHERE`` conditions and a SQL
-expression of one row as JSONB; this module adds the keyset condition, the order, the
-limit (one row more, to know whether a next page exists) and the next cursor. Rows are
-ordered by an optional NOT NULL column first and always by ``id`` (ties and the id order).
+A list supplies its ``FROM`` clause, ``WHERE`` conditions, the SQL of one row as JSON and
+its :class:`SortKey`; this module adds the keyset conditions, the order, the limit and the
+response document (items or GeoJSON features, ``links`` with ``self``/``next``/``prev``,
+``numberReturned``, optionally ``numberMatched`` and ``crs``), so no JSON is spliced in Python.
+
+Rows fall into two *branches*: those with a sort value (ordered by value, then id) and those
+without one (NULL, or a value the caller may not see; ordered by id). The branch with values
+comes first in either direction and the direction applies to every key, so each branch is one
+index range scan on ``(value, id)`` resp. ``(id)``. A cursor names the branch, value and id of
+a row and whether the page runs after it (``next``) or before it (``prev``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from app.db.queries.paging import Cursor
 from app.domain.errors import InvalidInput
 
 
-@dataclass(frozen=True)
-class KeysetSort:
-    """Order of a page: ``column`` (NOT NULL, of SQL type ``sql_type``) then ``id``.
+@lru_cache(maxsize=1024)
+def cached_text(sql: str) -> TextClause:
+    """``text(sql)``, built once per distinct SQL shape (values are always bound)."""
+    return text(sql)
 
-    ``column=None`` orders by id alone. Descending applies to both parts, so the order is a
-    plain row comparison the planner can serve from an index on ``(column, id)``.
+
+@dataclass(frozen=True)
+class SortKey:
+    """Order of a list: ``value_sql`` (absent values last), then ``id``, both ``descending``.
+
+    ``value_sql=None`` orders by id alone. ``present_sql`` is the condition "this row has a
+    value the caller may see" (default: the value is not NULL); ``sql_type`` casts a cursor's
+    value back. ``name`` is what the ``sort`` parameter said (it travels in the cursor).
     """
 
-    column: str | None = None
-    sql_type: str = "bigint"
+    name: str = "id"
+    value_sql: str | None = None
+    sql_type: str | None = "bigint"
     descending: bool = False
+    present_sql: str | None = None
 
     def __str__(self) -> str:
-        return ("-" if self.descending else "") + (self.column or "id")
+        return ("-" if self.descending else "") + self.name
+
+    @property
+    def present(self) -> str:
+        """SQL: the row belongs to the branch with values."""
+        return self.present_sql or f"{self.value_sql} IS NOT NULL"
 
     @classmethod
-    def parse(cls, value: str | None, allowed: dict[str, str], default: str) -> KeysetSort:
+    def parse(cls, value: str | None, allowed: dict[str, str], default: str,
+              alias: str) -> SortKey:
         """``id``, ``-id``, ``<column>`` or ``-<column>`` for a column in ``allowed``.
 
-        ``allowed`` maps sortable columns to their SQL type; an unknown field is a 422
-        naming ``sort``.
+        ``allowed`` maps sortable columns of the table aliased ``alias`` to their SQL type;
+        an unknown field is a 422 naming ``sort``.
 
-        >>> str(KeysetSort.parse("-sale_date", {"sale_date": "date"}, "id"))
+        >>> str(SortKey.parse("-sale_date", {"sale_date": "date"}, "id", "l"))
         '-sale_date'
-        >>> KeysetSort.parse(None, {}, "id")
-        KeysetSort(column=None, sql_type='bigint', descending=False)
+        >>> SortKey.parse(None, {}, "id", "l").value_sql is None
+        True
         """
         raw = default if value is None else value
         descending = raw.startswith("-")
         name = raw.removeprefix("-")
         if name == "id":
-            return cls(None, "bigint", descending)
+            return cls("id", None, "bigint", descending)
         if name not in allowed:
             known = ", ".join(["id", *allowed])
             raise InvalidInput.for_field("sort", f"cannot sort by {name!r}; use {known}", "sort")
-        return cls(name, allowed[name], descending)
+        return cls(name, f"{alias}.{name}", allowed[name], descending)
 
     @staticmethod
     def choices(allowed: dict[str, str]) -> list[str]:
         """Every value :meth:`parse` accepts for ``allowed`` (the enum of a ``sort`` parameter).
 
-        >>> KeysetSort.choices({"sale_date": "date"})
+        >>> SortKey.choices({"sale_date": "date"})
         ['sale_date', '-sale_date', 'id', '-id']
         """
         return [f"{sign}{name}" for name in [*allowed, "id"] for sign in ("", "-")]
 
-    def order_sql(self, alias: str) -> str:
-        """``ORDER BY`` list for rows of the table aliased ``alias``."""
-        direction = " DESC" if self.descending else ""
-        parts = [f"{alias}.{self.column}{direction}"] if self.column else []
-        return ", ".join([*parts, f"{alias}.id{direction}"])
 
-    def value_sql(self, alias: str) -> str:
-        """The sort value of a row (NULL when sorting by id alone)."""
-        return f"{alias}.{self.column}" if self.column else "NULL"
+@dataclass(frozen=True)
+class ListQuery:
+    """What to page: ``FROM`` text, ``WHERE`` conditions with their bound values, the SQL of
+    one row as JSON (``document_sql``) and of its id."""
 
-    def after_sql(self, alias: str) -> str:
-        """Condition for rows after the cursor (binds ``:after_value`` and ``:after_id``)."""
-        op = "<" if self.descending else ">"
-        if self.column is None:
-            return f"{alias}.id {op} :after_id"
-        return (f"({alias}.{self.column}, {alias}.id) {op} "
-                f"(CAST(:after_value AS {self.sql_type}), :after_id)")
+    from_sql: str
+    where: tuple[str, ...]
+    params: dict[str, Any]
+    document_sql: str
+    id_sql: str
 
 
 @dataclass(frozen=True)
-class Page:
-    """Serialised items (JSON text) of one page and the cursor of the next, if any."""
+class Envelope:
+    """The response around the items: member name, links and optional head members.
 
-    items: list[str]
-    next_cursor: Cursor | None
+    ``next_href``/``prev_href`` are the request's URL ending in ``cursor=``; the token is
+    appended in SQL. ``head`` holds further members (e.g. ``crs``) as JSON-able values.
+    """
+
+    member: str
+    self_href: str
+    next_href: str
+    prev_href: str
+    media_type: str
+    feature_collection: bool = False
+    number_matched: int | None = None
+    number_matched_estimated: bool = False
+    head: tuple[tuple[str, Any], ...] = ()
 
 
-def fetch_page(
-    conn: Connection,
-    *,
-    document: str,
-    from_sql: str,
-    alias: str,
-    where: list[str],
-    params: dict[str, Any],
-    sort: KeysetSort,
-    limit: int,
-    cursor: Cursor | None,
-) -> Page:
-    """Up to ``limit`` serialised rows after ``cursor`` in ``sort`` order."""
-    conditions = list(where)
-    bind = dict(params)
+def _direction(descending: bool) -> str:
+    return " DESC" if descending else ""
+
+
+def _branch(q: ListQuery, sort: SortKey, branch: int, bound: str | None, backward: bool) -> str:
+    """One branch: rows with (0) or without (1) a sort value, after/before the cursor."""
+    fetch_desc = sort.descending != backward
+    d = _direction(fetch_desc)
+    where = list(q.where)
+    if sort.value_sql is None:
+        value, order = "CAST(NULL AS bigint)", f"{q.id_sql}{d}"
+    elif branch == 0:
+        value, order = sort.value_sql, f"{sort.value_sql}{d}, {q.id_sql}{d}"
+        where.append(sort.present)
+    else:
+        value = f"CAST(NULL AS {sort.sql_type})" if sort.sql_type else "NULL"
+        order = f"{q.id_sql}{d}"
+        where.append(f"({sort.present}) IS NOT TRUE")
+    if bound == "value":
+        op = "<" if fetch_desc else ">"
+        bound_value = f"CAST(:k_value AS {sort.sql_type})" if sort.sql_type else ":k_value"
+        where.append(f"({sort.value_sql}, {q.id_sql}) {op} ({bound_value}, :k_id)")
+    elif bound == "id":
+        where.append(f"{q.id_sql} {'<' if fetch_desc else '>'} :k_id")
+    return (f"(SELECT ({q.document_sql}) AS doc, {value} AS k, {q.id_sql} AS i, {branch} AS b "
+            f"FROM {q.from_sql} WHERE {' AND '.join(where) or 'true'} "
+            f"ORDER BY {order} LIMIT :k_fetch)")
+
+
+def _branches(q: ListQuery, sort: SortKey, cursor: Cursor | None) -> list[str]:
+    if sort.value_sql is None:
+        bound = None if cursor is None else "id"
+        return [_branch(q, sort, 0, bound, cursor is not None and cursor.backward)]
+    if cursor is None:
+        return [_branch(q, sort, 0, None, False), _branch(q, sort, 1, None, False)]
+    if not cursor.backward:
+        if cursor.branch == 0:
+            return [_branch(q, sort, 0, "value", False), _branch(q, sort, 1, None, False)]
+        return [_branch(q, sort, 1, "id", False)]
+    if cursor.branch == 0:
+        return [_branch(q, sort, 0, "value", True)]
+    return [_branch(q, sort, 1, "id", True), _branch(q, sort, 0, None, True)]
+
+
+_TOKEN = ("rtrim(translate(encode(convert_to(json_build_object("
+          "'s', CAST(:k_sort AS text), 'v', {row}.k, 'i', {row}.i, 'b', {row}.b, 'd', '{d}'"
+          ")::text, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')")
+
+
+@lru_cache(maxsize=512)
+def _page_sql(q_from: str, q_where: tuple[str, ...], document: str, id_sql: str,
+              sort: SortKey, cursor_shape: tuple[int, bool] | None, envelope_shape: tuple[
+                  str, bool, bool, bool, tuple[str, ...]]) -> str:
+    q = ListQuery(q_from, q_where, {}, document, id_sql)
+    shape_cursor = None if cursor_shape is None else Cursor("", None, 0, *cursor_shape)
+    backward = bool(cursor_shape and cursor_shape[1])
+    member, feature_collection, with_matched, estimated, head_keys = envelope_shape
+    d = _direction(sort.descending)
+    rd = _direction(sort.descending != backward)
+    union = " UNION ALL ".join(_branches(q, sort, shape_cursor))
+    forward_prev = "true" if cursor_shape is not None else "false"
+    has_prev = "n.more" if backward else forward_prev
+    has_next = "n.more" if not backward else "true"
+    head = ["'type', 'FeatureCollection'"] if feature_collection else []
+    head.append("'links', links.value")
+    head.append("'numberReturned', n.returned")
+    if with_matched:
+        head.append("'numberMatched', CAST(:k_matched AS bigint)")
+        if estimated:
+            head.append("'numberMatchedEstimated', true")
+    head += [f"'{key}', CAST(:head_{key} AS json)" for key in head_keys]
+    head.append(f"'{member}', coalesce(items.value, '[]'::json)")
+    return f"""
+WITH fetched AS (
+    SELECT * FROM ({union}) u ORDER BY u.b{_direction(backward)}, u.k{rd}, u.i{rd} LIMIT :k_fetch
+), n AS (
+    SELECT count(*) > :k_limit AS more, least(count(*), :k_limit) AS returned FROM fetched
+), kept AS (
+    SELECT f.*, row_number() OVER (ORDER BY f.b, f.k{d}, f.i{d}) AS ord FROM fetched f
+    ORDER BY f.b{_direction(backward)}, f.k{rd}, f.i{rd} LIMIT :k_limit
+), ends AS (
+    SELECT (SELECT {_TOKEN.format(row='x', d='p')} FROM kept x ORDER BY x.ord LIMIT 1) AS prev,
+           (SELECT {_TOKEN.format(row='x', d='n')} FROM kept x ORDER BY x.ord DESC LIMIT 1)
+               AS next
+), links AS (
+    SELECT json_agg(l.link ORDER BY l.pos) AS value FROM ends, n, LATERAL (VALUES
+        (1, json_build_object('rel', 'self', 'type', CAST(:k_media AS text),
+                              'href', CAST(:k_self AS text))),
+        (2, CASE WHEN {has_next} AND ends.next IS NOT NULL THEN json_build_object(
+            'rel', 'next', 'type', CAST(:k_media AS text),
+            'href', CAST(:k_next AS text) || ends.next) END),
+        (3, CASE WHEN {has_prev} AND ends.prev IS NOT NULL THEN json_build_object(
+            'rel', 'prev', 'type', CAST(:k_media AS text),
+            'href', CAST(:k_prev AS text) || ends.prev) END)
+    ) AS l(pos, link) WHERE l.link IS NOT NULL
+), items AS (
+    SELECT json_agg(CAST(kept.doc AS json) ORDER BY kept.ord) AS value FROM kept
+)
+SELECT CAST(json_build_object({', '.join(head)}) AS text) FROM n, links, items"""
+
+
+def page_document(conn: Connection, q: ListQuery, sort: SortKey, *, limit: int,
+                  cursor: Cursor | None, envelope: Envelope) -> str:
+    """The response document of up to ``limit`` rows after (or before) ``cursor``."""
+    cursor_shape = None if cursor is None else (cursor.branch, cursor.backward)
+    head_keys = tuple(k for k, _ in envelope.head)
+    sql = _page_sql(q.from_sql, q.where, q.document_sql, q.id_sql, sort, cursor_shape,
+                    (envelope.member, envelope.feature_collection,
+                     envelope.number_matched is not None, envelope.number_matched_estimated,
+                     head_keys))
+    params = {
+        **q.params, "k_fetch": limit + 1, "k_limit": limit, "k_sort": str(sort),
+        "k_media": envelope.media_type, "k_self": envelope.self_href,
+        "k_next": envelope.next_href, "k_prev": envelope.prev_href,
+        "k_matched": envelope.number_matched,
+        **{f"head_{k}": json.dumps(v) for k, v in envelope.head},
+    }
     if cursor is not None:
-        conditions.append(sort.after_sql(alias))
-        bind.update(after_value=cursor.value, after_id=cursor.last_id)
-    where_sql = " AND ".join(conditions) or "true"
-    rows = conn.execute(text(
-        f"SELECT ({document})::text AS doc, {alias}.id AS id, {sort.value_sql(alias)} AS key "
-        f"FROM {from_sql} WHERE {where_sql} ORDER BY {sort.order_sql(alias)} LIMIT :limit_plus"),
-        {**bind, "limit_plus": limit + 1}).all()
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        value = last.key.isoformat() if hasattr(last.key, "isoformat") else last.key
-        next_cursor = Cursor(sort=str(sort), value=value, last_id=last.id)
-        rows = rows[:limit]
-    return Page(items=[r.doc for r in rows], next_cursor=next_cursor)
+        params.update(k_value=cursor.value, k_id=cursor.last_id)
+    return str(conn.execute(cached_text(sql), params).scalar_one())
 
 
-def fetch_one(
-    conn: Connection,
-    *,
-    document: str,
-    from_sql: str,
-    alias: str,
-    where: list[str],
-    params: dict[str, Any],
-) -> tuple[str, int] | None:
-    """The serialised row matching ``where`` and its ``version`` (for the ETag), or ``None``."""
-    where_sql = " AND ".join(where) or "true"
-    row = conn.execute(text(
-        f"SELECT ({document})::text AS doc, {alias}.version AS version "
-        f"FROM {from_sql} WHERE {where_sql} LIMIT 1"), params).one_or_none()
-    return None if row is None else (row.doc, row.version)
+def fetch_one(conn: Connection, q: ListQuery) -> tuple[str, int] | None:
+    """The first row of ``q`` as JSON text and its ``version`` (for the ETag), or ``None``.
+
+    ``q.document_sql`` must be JSON with a top-level or ``properties`` member ``version``.
+    """
+    sql = (f"SELECT CAST(d AS text) AS doc, coalesce(d->'properties'->>'version', "
+           f"d->>'version') AS version FROM (SELECT ({q.document_sql}) AS d "
+           f"FROM {q.from_sql} WHERE {' AND '.join(q.where) or 'true'} LIMIT 1) one")
+    row = conn.execute(cached_text(sql), q.params).one_or_none()
+    return None if row is None else (row.doc, int(row.version))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from app.db.queries.documents import document_sql, geometry_params, geometry_sql
-from app.db.queries.keyset import KeysetSort, Page, fetch_one, fetch_page
+from app.db.queries.keyset import Envelope, ListQuery, SortKey, fetch_one, page_document
 from app.db.queries.paging import Cursor
 
 #: Columns a land sale list can be sorted by (besides id), with their SQL type.
@@ -76,13 +76,14 @@ def _document(srid: int, as_feature: bool) -> tuple[str, dict[str, int]]:
                          as_feature=as_feature), geometry_params(srid))
 
 
-def fetch_land_sale_page(conn: Connection, f: LandSaleFilter, sort: KeysetSort, *, limit: int,
-                         cursor: Cursor | None, srid: int, as_feature: bool) -> Page:
+def fetch_land_sale_page(conn: Connection, f: LandSaleFilter, sort: SortKey, *, limit: int,
+                         cursor: Cursor | None, srid: int, as_feature: bool,
+        envelope: Envelope) -> str:
     """Up to ``limit`` sales after ``cursor`` in ``sort`` order (ties by id)."""
     where, params = _where(f)
     document, geo = _document(srid, as_feature)
-    return fetch_page(conn, document=document, from_sql=_FROM, alias="l", where=where,
-                      params={**params, **geo}, sort=sort, limit=limit, cursor=cursor)
+    return page_document(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "l.id"),
+                         sort, limit=limit, cursor=cursor, envelope=envelope)
 
 
 def fetch_land_sale(conn: Connection, sale_id: int, *, srid: int = 4326,
@@ -90,5 +91,4 @@ def fetch_land_sale(conn: Connection, sale_id: int, *, srid: int = 4326,
     """One sale (withdrawn or not) as JSON text and its version, or ``None``."""
     where, params = _where(LandSaleFilter(ids=(sale_id,), include_withdrawn=True))
     document, geo = _document(srid, as_feature)
-    return fetch_one(conn, document=document, from_sql=_FROM, alias="l", where=where,
-                     params={**params, **geo})
+    return fetch_one(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "l.id"))

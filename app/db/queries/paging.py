@@ -1,6 +1,9 @@
 """Opaque keyset cursors: the sort key and id of the last row of a page.
 
-A cursor is URL-safe base64 (unpadded) of compact JSON ``{"s": sort, "v": value, "i": id}``.
+A cursor is URL-safe base64 (unpadded) of JSON ``{"s": sort, "v": value, "i": id, "b": branch,
+"d": direction}``: the sort it was made for, the sort value and id of a row, whether that row
+has a sort value (branch 0) or not (1), and whether the page runs after it (``"n"``) or before
+it (``"p"``). Pages make their tokens in SQL (:mod:`app.db.queries.keyset`).
 A cursor made for another sort order, or one that does not decode, is refused (never silently
 page 1). Tokens are short (well under :data:`MAX_CURSOR_LENGTH`); anything longer or outside the
 base64 alphabet is refused before it is decoded, so a crafted token cannot make the JSON
@@ -37,10 +40,13 @@ class Cursor:
     sort: str
     value: Any
     last_id: int
+    branch: int = 0
+    backward: bool = False
 
     def encode(self) -> str:
-        """The opaque token for a ``next`` link."""
-        raw = json.dumps({"s": self.sort, "v": self.value, "i": self.last_id},
+        """The opaque token of this position (as the SQL of a page makes it)."""
+        raw = json.dumps({"s": self.sort, "v": self.value, "i": self.last_id,
+                          "b": self.branch, "d": "p" if self.backward else "n"},
                          separators=(",", ":"), default=str)
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -49,7 +55,7 @@ class Cursor:
         """Read a token; it must have been made for ``expected_sort``.
 
         >>> Cursor.decode(Cursor("id", None, 7).encode(), "id")
-        Cursor(sort='id', value=None, last_id=7)
+        Cursor(sort='id', value=None, last_id=7, branch=0, backward=False)
         """
         if not _CURSOR.fullmatch(token):
             raise _malformed()
@@ -63,7 +69,11 @@ class Cursor:
                 raise TypeError("cursor value of an unexpected type")
             if not isinstance(last_id, int) or isinstance(last_id, bool):
                 raise TypeError("cursor id must be an integer")
-            cursor = cls(sort=str(data["s"]), value=value, last_id=last_id)
+            branch, direction = data.get("b", 0), data.get("d", "n")
+            if branch not in (0, 1) or isinstance(branch, bool) or direction not in ("n", "p"):
+                raise TypeError("cursor branch or direction of an unexpected value")
+            cursor = cls(sort=str(data["s"]), value=value, last_id=last_id, branch=branch,
+                         backward=direction == "p")
         except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError,
                 OverflowError, RecursionError) as exc:
             raise _malformed() from exc

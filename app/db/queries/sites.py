@@ -8,25 +8,31 @@ requested CRS (``null`` when the site has none); ``outline_area_ha`` is its area
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
 
 from app.db.queries.documents import document_sql, geometry_params, geometry_sql
-from app.db.queries.freshness import ACTIVE_STATUS
-from app.db.queries.keyset import KeysetSort, Page, fetch_one, fetch_page
+from app.db.queries.keyset import Envelope, ListQuery, SortKey, fetch_one, page_document
 from app.db.queries.paging import Cursor
+from app.db.queries.parcels import sums_sql
+from app.domain.filters import MARKETED_STATUS, ParcelFilter
+from app.domain.roles import STAFF
 
 #: Sort order of site lists (keyset by id).
-SITE_SORT = KeysetSort()
+SITE_SORT = SortKey()
 
 _FROM = """sites s
     JOIN municipalities m ON m.ags = s.municipality_ags
     JOIN districts d ON d.ags = s.district_ags
-    LEFT JOIN LATERAL (
-        SELECT count(*) AS n, coalesce(sum(p.net_area_ha), 0) AS ha FROM parcels p
-        WHERE p.site_id = s.id AND p.marketing_status = ANY(:active)
-    ) a ON true"""
+    LEFT JOIN ({supply}) a0 ON a0.site_id = s.id
+    CROSS JOIN LATERAL (SELECT coalesce(a0.parcels, 0) AS n, coalesce(a0.net_ha, 0) AS ha) a"""
+
+#: A site's active parcels: the marketed ones (verfuegbar, reserviert), summed per site.
+_SUPPLY, _SUPPLY_PARAMS = sums_sql(ParcelFilter(marketing_status=MARKETED_STATUS), ("site_id",),
+                                   viewer=STAFF, reference=date(2000, 1, 1))
+_FROM = _FROM.format(supply=_SUPPLY)
 
 _PARTNERS = """coalesce((
     SELECT jsonb_agg(jsonb_build_object('municipality_ags', sp.municipality_ags,
@@ -68,7 +74,7 @@ def _like_pattern(text: str) -> str:
 
 def _where(f: SiteFilter) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
-    params: dict[str, Any] = {"active": list(ACTIVE_STATUS)}
+    params: dict[str, Any] = dict(_SUPPLY_PARAMS)
     if f.ids:
         where.append("s.id = ANY(:ids)")
         params["ids"] = list(f.ids)
@@ -95,12 +101,12 @@ def _document(srid: int, as_feature: bool) -> tuple[str, dict[str, int]]:
 
 
 def fetch_site_page(conn: Connection, f: SiteFilter, *, limit: int, cursor: Cursor | None,
-                    srid: int, as_feature: bool) -> Page:
+                    srid: int, as_feature: bool, envelope: Envelope) -> str:
     """Up to ``limit`` sites after ``cursor``, ordered by id."""
     where, params = _where(f)
     document, geo = _document(srid, as_feature)
-    return fetch_page(conn, document=document, from_sql=_FROM, alias="s", where=where,
-                      params={**params, **geo}, sort=SITE_SORT, limit=limit, cursor=cursor)
+    return page_document(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "s.id"),
+                         SITE_SORT, limit=limit, cursor=cursor, envelope=envelope)
 
 
 def fetch_site(conn: Connection, site_id: int, *, include_withdrawn: bool, srid: int = 4326,
@@ -108,5 +114,4 @@ def fetch_site(conn: Connection, site_id: int, *, include_withdrawn: bool, srid:
     """One site as JSON text and its version, or ``None`` (missing, or withdrawn and hidden)."""
     where, params = _where(SiteFilter(ids=(site_id,), include_withdrawn=include_withdrawn))
     document, geo = _document(srid, as_feature)
-    return fetch_one(conn, document=document, from_sql=_FROM, alias="s", where=where,
-                     params={**params, **geo})
+    return fetch_one(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "s.id"))

@@ -1,0 +1,62 @@
+"""Where parcel rows come from: the live table, a quarterly snapshot, or the history as of a time.
+
+Every source yields rows of the ``parcels`` table's type aliased ``p`` joined to their site
+aliased ``s``, so every registry field, filter and output works on all three. Rows of a past
+state are rebuilt from the append-only history (``row_after`` of the last change at or before
+the time) or from a stored snapshot (``state``), both with ``jsonb_populate_record``.
+
+>>> LIVE.from_sql
+'parcels p JOIN sites s ON s.id = p.site_id'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+_JOIN_SITE = "JOIN sites s ON s.id = p.site_id"
+
+_AS_OF = """(SELECT r.* FROM (
+        SELECT DISTINCT ON (h.parcel_id) h.row_after FROM parcel_history h
+        WHERE h.changed_at <= :src_at ORDER BY h.parcel_id, h.changed_at DESC, h.id DESC
+    ) last, LATERAL jsonb_populate_record(CAST(NULL AS parcels), last.row_after) r) p"""
+
+_SNAPSHOT = """(SELECT r.* FROM monitoring_snapshots ms,
+        LATERAL jsonb_populate_record(CAST(NULL AS parcels), ms.state) r
+        WHERE ms.quarter_end = :src_quarter_end) p"""
+
+
+@dataclass(frozen=True)
+class ParcelSource:
+    """A set of parcel rows: ``from_sql`` (aliases ``p`` and ``s``) and its bound values.
+
+    ``site_active_sql`` says whether the parcel's site was active at the source's time.
+    """
+
+    kind: str
+    from_sql: str
+    site_active_sql: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def is_live(self) -> bool:
+        """Whether rows are the current ones (the only source with indexes and versions)."""
+        return self.kind == "live"
+
+    @classmethod
+    def as_of(cls, at: datetime) -> ParcelSource:
+        """Every parcel as it was at ``at``, rebuilt from the history."""
+        return cls("as_of", f"{_AS_OF} {_JOIN_SITE}",
+                   "(s.withdrawn_at IS NULL OR s.withdrawn_at > :src_at)", (("src_at", at),))
+
+    @classmethod
+    def snapshot(cls, quarter_end: date) -> ParcelSource:
+        """Every parcel as stored in the quarterly snapshot of ``quarter_end``."""
+        return cls("snapshot", f"{_SNAPSHOT} {_JOIN_SITE}",
+                   "(s.withdrawn_at IS NULL OR s.withdrawn_at::date > :src_quarter_end)",
+                   (("src_quarter_end", quarter_end),))
+
+
+#: The live tables.
+LIVE = ParcelSource("live", f"parcels p {_JOIN_SITE}", "s.withdrawn_at IS NULL")

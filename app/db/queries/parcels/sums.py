@@ -1,0 +1,64 @@
+"""Sums over the select path: parcel count, net and gross hectares, grouped by registry fields.
+
+The one definition of "supply": district, municipality and site totals, freshness counts,
+the balance and the reports all sum here. Grouping by an array field (``user_groups``)
+counts a parcel once per group it suits: **those sums overlap** and do not add up to the
+total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from app.db.queries.keyset import cached_text
+from app.db.queries.parcels.select import selection_sql
+from app.db.queries.parcels.source import LIVE, ParcelSource
+from app.domain.filters import ParcelFilter
+from app.domain.parcel_fields import FieldType, get_field
+from app.domain.roles import Viewer
+
+
+def sums_sql(f: ParcelFilter, by: Sequence[str], *, viewer: Viewer, reference: date,
+             source: ParcelSource = LIVE) -> tuple[str, dict[str, Any]]:
+    """SQL with one row per group: the ``by`` fields, ``parcels``, ``net_ha``, ``gross_ha``.
+
+    Array fields are unnested (one row per value). Hectares are the parcels' areas computed
+    in EPSG:25832.
+    """
+    columns = {name: name for name in by}
+    columns.update(net_ha="net_area_ha", gross_ha="gross_area_ha", parcel_id="id")
+    inner, params = selection_sql(f, viewer, columns, reference=reference, source=source)
+    keys = [f"unnest(x.{name}) AS {name}" if get_field(name).type is FieldType.STRINGS
+            else f"x.{name}" for name in by]
+    grouped = ", ".join(str(i + 1) for i in range(len(by)))
+    select = ", ".join([*keys, "count(DISTINCT x.parcel_id) AS parcels",
+                        "coalesce(sum(x.net_ha), 0) AS net_ha",
+                        "coalesce(sum(x.gross_ha), 0) AS gross_ha"])
+    if any(get_field(name).type is FieldType.STRINGS for name in by):
+        # unnest in the select list would multiply the sums: unnest first, then group
+        select_rows = ", ".join([*keys, "x.parcel_id", "x.net_ha", "x.gross_ha"])
+        names = ", ".join(f"u.{name}" for name in by)
+        sql = (f"SELECT {names}, count(*) AS parcels, coalesce(sum(u.net_ha), 0) AS net_ha, "
+               f"coalesce(sum(u.gross_ha), 0) AS gross_ha FROM (SELECT {select_rows} "
+               f"FROM ({inner}) x) u GROUP BY {grouped}")
+    else:
+        sql = f"SELECT {select} FROM ({inner}) x" + (f" GROUP BY {grouped}" if by else "")
+    return sql, params
+
+
+def parcel_sums(conn: Connection, f: ParcelFilter, by: Sequence[str] = (), *,
+                viewer: Viewer, reference: date,
+                source: ParcelSource = LIVE) -> list[dict[str, Any]]:
+    """Count, net ha and gross ha of the parcels of ``f`` per combination of ``by``.
+
+    Ordered by the ``by`` values. With ``by=()`` one row for the whole selection.
+    """
+    sql, params = sums_sql(f, by, viewer=viewer, reference=reference, source=source)
+    order = ", ".join(by)
+    rows = conn.execute(cached_text(f"SELECT * FROM ({sql}) g"
+                                    + (f" ORDER BY {order}" if order else "")), params)
+    return [dict(r._mapping) for r in rows]
