@@ -126,7 +126,12 @@ start_service() {
 }
 
 # --- 4. measurements ----------------------------------------------------------------------
-ms() { awk -v us="$1" 'BEGIN { printf "%.1f ms", us / 1000 }'; }
+to_ms() {  # wrk's "850.12us", "12.34ms", "1.02s", "1.10m" → milliseconds
+    awk '{ v = $1 + 0; u = $1; sub(/^[0-9.]+/, "", u)
+           f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1
+           printf "%.1f", v * f }'
+}
+kib() { awk -v b="$1" 'BEGIN { printf "%.0f KiB", b / 1024 }'; }
 percentiles() {  # percentiles LOGFILES...: "p50 / p99" of pgbench's per-transaction log (µs)
     awk '{ print $3 }' "$@" | sort -n | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "-"; exit }
@@ -153,8 +158,8 @@ fixed() { awk -v x="$1" 'BEGIN { printf "%.1f", x }'; }
 ROWS=()
 NOTES=()
 measure() {  # measure NAME LABEL
-    local name="$1" label="$2" method path status bytes conns npage nall lua out rps p50 p99 non2xx errors
-    IFS=$'\t' read -r _ method path status bytes conns npage nall \
+    local name="$1" label="$2" method path bytes npage lua out rps p50 p99 non2xx errors row
+    IFS=$'\t' read -r _ method path _ bytes _ npage _ \
         < <(awk -F'\t' -v n="$name" '$1 == n' "$WORK/sql/manifest.tsv")
     lua="$WORK/sql/$name.lua"
     say "$label: wrk ${BENCH_SECONDS}s ($method $path)"
@@ -164,13 +169,13 @@ measure() {  # measure NAME LABEL
         --latency -s "$lua" "$BASE_URL$path")
     printf '%s\n' "$out" >"$WORK/$name.wrk.out"
     rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
-    p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
-    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    p50=$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)
     non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
     errors=$(awk '/Socket errors/ { print }' <<<"$out")
     [ -z "$non2xx" ] || NOTES+=("$label: $non2xx answers not 2xx")
     [ -z "$errors" ] || NOTES+=("$label: wrk $errors")
-    local row="| $label | $npage | $(fixed "$rps") | $p50 / $p99"
+    row="| $label | $(kib "$bytes") | $npage | $(fixed "$rps") | $p50 / $p99 ms"
     local kind script
     for kind in page request; do
         [ "$BENCH_PGBENCH" = both ] || [ "$BENCH_PGBENCH" = "$kind" ] || continue
@@ -209,8 +214,8 @@ stop_service
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- 5. report ------------------------------------------------------------------------------
-header="| case | SQL statements | service req/s | service p50 / p99"
-rule="|---|---:|---:|---:"
+header="| case | answer | SQL statements | service req/s | service p50 / p99"
+rule="|---|---:|---:|---:|---:"
 for kind in page request; do
     [ "$BENCH_PGBENCH" = both ] || [ "$BENCH_PGBENCH" = "$kind" ] || continue
     word="pgbench"; [ "$kind" = page ] || word="pgbench (whole request)"
@@ -220,6 +225,19 @@ done
 pg_version="$(q "SHOW server_version")"
 postgis_version="$(q "SELECT extversion FROM pg_extension WHERE extname = 'postgis'")"
 stored="$(q "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")"
+db_info="$("$PY" - "$stored" "$load_started" <<'EOF'
+import json
+import sys
+
+d = json.loads(sys.argv[1] or "{}")
+when = "built in this run" if d.get("built_at_epoch", 0) >= int(sys.argv[2]) else "reused"
+rate = d.get("n", 0) / max(d.get("synthetic_s", 0) or 1e-9, 1e-9)
+history = "on" if d.get("history_trigger_during_load") else "off"
+print(f"{when}; built {d.get('built_at', '?')}: migrations + demo {d.get('migrate_demo_s')} s, "
+      f"synthetic parcels {d.get('synthetic_s')} s ({rate:.0f}/s, history trigger {history}), "
+      f"VACUUM ANALYZE {d.get('vacuum_analyze_s')} s")
+EOF
+)"
 commit="$(git -C "$GEFIS_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -z "$(git -C "$GEFIS_ROOT" status --porcelain -- app migrations 2>/dev/null)" ] \
     || commit+=" (app/ or migrations/ with uncommitted changes)"
@@ -232,7 +250,7 @@ report() {
     echo "# Benchmark: service vs. its SQL ($(date '+%Y-%m-%d %H:%M'))"
     echo
     echo "- N = $N synthetic parcels (+ 630 demo parcels), seed $BENCH_SEED, database \`$BENCH_DB\`"
-    echo "  (load: ${load_seconds} s this run; generator: $stored)"
+    echo "  ($db_info; load step of this run: ${load_seconds} s)"
     echo "- machine: $(nproc) cores ($cpu), $mem; load average before/after the run:"
     echo "  $load_before / $load_after (other processes share the cores)"
     echo "- PostgreSQL $pg_version, PostGIS $postgis_version; max_parallel_workers_per_gather = $parallel_text;"

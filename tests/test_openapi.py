@@ -5,18 +5,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.resource_client import Client
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
 @pytest.fixture(scope="module")
-def spec(service_url: str) -> dict[str, Any]:
-    response = httpx.get(service_url + "/openapi.json")
+def spec(api: FastAPI) -> dict[str, Any]:
+    """The document the service serves at ``/openapi.json`` (built once per app)."""
+    return api.openapi()
+
+
+def test_the_document_is_served(http: TestClient, spec: dict[str, Any]) -> None:
+    response = http.get("/openapi.json")
     assert response.status_code == 200
-    document: dict[str, Any] = response.json()
-    return document
+    assert response.json() == spec
 
 
 def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -71,7 +78,7 @@ PUBLIC_OPERATIONS = {
 
 
 def test_public_operations_declare_the_key_optional_and_answer_without_one(
-        spec: dict[str, Any], service_url: str) -> None:
+        spec: dict[str, Any], http: TestClient) -> None:
     for path, method, op in _operations(spec):
         security = op.get("security")
         if (method, path) in PUBLIC_OPERATIONS:
@@ -80,21 +87,20 @@ def test_public_operations_declare_the_key_optional_and_answer_without_one(
         elif security is not None:
             assert security == [{"ApiKey": []}], (method, path, security)
     for method, path in PUBLIC_OPERATIONS:
-        url = service_url + path.format(parcel_id=1, site_id=1, ags="14713").replace(
+        url = path.format(parcel_id=1, site_id=1, ags="14713").replace(
             "municipalities/14713", "municipalities/14713000")
-        response = (httpx.get(url) if method == "get" else
-                    httpx.post(url, json={"net_area_min_ha": 1, "user_group": "logistik"}))
+        response = (http.get(url) if method == "get" else
+                    http.post(url, json={"net_area_min_ha": 1, "user_group": "logistik"}))
         assert response.status_code in (200, 404), (method, path, response.text)
 
 
 def test_405_allows_every_documented_method_of_the_path(spec: dict[str, Any],
-                                                         service_url: str) -> None:
+                                                         http: TestClient) -> None:
     for path, item in spec["paths"].items():
         documented = {m.upper() for m in item if m in METHODS}
         concrete = path.format(parcel_id=1, site_id=1, sale_id=1, enquiry_id=1, ags="14713",
                                name="zoning")
-        response = httpx.request("TRACE" if "DELETE" in documented else "DELETE",
-                                 service_url + concrete)
+        response = http.request("TRACE" if "DELETE" in documented else "DELETE", concrete)
         assert response.status_code == 405, (path, response.status_code)
         allowed = {m.strip() for m in response.headers["allow"].split(",")}
         assert allowed == documented, path
@@ -156,25 +162,25 @@ def test_crs_sort_and_cursor_parameters_say_what_they_accept(spec: dict[str, Any
     ("/api/v1/enquiries", {"received_from": "86400"}), ("/api/v1/parcels", {"available_by": "0"}),
     ("/api/v1/parcels/1/history", {"at": "0"}),
 ])
-def test_dates_are_iso_8601_text_only(service_url: str, api_keys: dict[str, str], path: str,
+def test_dates_are_iso_8601_text_only(clients: dict[str, Client], path: str,
                                       params: dict[str, str]) -> None:
-    response = httpx.get(service_url + path, params=params,
-                         headers={"Authorization": f"Bearer {api_keys['analyst']}"})
+    analyst = clients["analyst"]
+    response = analyst.http.get(path, params=params, headers=analyst.headers)
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == list(params)
 
 
-def test_dates_in_bodies_are_iso_8601_text_only(service_url: str) -> None:
-    response = httpx.post(service_url + "/api/v1/matches", json={
+def test_dates_in_bodies_are_iso_8601_text_only(http: TestClient) -> None:
+    response = http.post("/api/v1/matches", json={
         "net_area_min_ha": 1, "user_group": "logistik", "needed_by": 0})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["needed_by"]
 
 
-def test_matches_documents_its_400(spec: dict[str, Any], service_url: str) -> None:
+def test_matches_documents_its_400(spec: dict[str, Any], http: TestClient) -> None:
     assert "400" in spec["paths"]["/api/v1/matches"]["post"]["responses"]
-    unreadable = httpx.post(service_url + "/api/v1/matches", content=b"{\"a\": \"\xff\"}",
-                            headers={"Content-Type": "application/json"})
+    unreadable = http.post("/api/v1/matches", content=b"{\"a\": \"\xff\"}",
+                           headers={"Content-Type": "application/json"})
     assert unreadable.status_code == 400
     assert unreadable.headers["content-type"] == "application/problem+json"
 
@@ -191,12 +197,10 @@ def test_fields_that_cannot_be_cleared_are_not_nullable(spec: dict[str, Any], mo
     assert all(v.get("type") != "null" for v in variants), (model, field, schema)
 
 
-def test_null_for_a_not_null_column_names_the_field(service_url: str,
-                                                    api_keys: dict[str, str]) -> None:
-    admin = {"Authorization": f"Bearer {api_keys['admin']}"}
-    parcel = httpx.get(service_url + "/api/v1/parcels/1", headers=admin)
-    response = httpx.patch(service_url + "/api/v1/parcels/1", json={"category": None},
-                           headers={**admin, "If-Match": parcel.headers["ETag"]})
+def test_null_for_a_not_null_column_names_the_field(clients: dict[str, Client]) -> None:
+    admin = clients["admin"]
+    parcel = admin.get("/parcels/1")
+    response = admin.patch("/parcels/1", {"category": None}, parcel.headers["ETag"])
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["category"]
     assert "null value in column" not in response.text

@@ -1,4 +1,4 @@
-"""The whole permission matrix, role × resource × action, over real HTTP, in one table.
+"""The whole permission matrix, role × resource × action, over HTTP (in-process), in one table.
 
 Roles: the public (no key), an analyst, an editor for Leipzig (14713), an editor for Halle
 (15002) and an admin. Every write targets Leipzig, so the Halle editor stands for "editor
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection
 
-ROLES = ("public", "analyst", "editor", "editor_halle", "admin")
+from tests.conftest import ROLES
+from tests.resource_client import Client
+from tests.shapes import insert_site
+
 LEIPZIG_POLYGON = {"type": "Polygon", "coordinates": [[
     [12.310, 51.310], [12.312, 51.310], [12.312, 51.3115], [12.310, 51.3115], [12.310, 51.310]]]}
 
@@ -54,61 +56,51 @@ MATRIX: dict[tuple[str, str], tuple[int | None, ...]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def leipzig_site(engine: Engine, demo_loaded: dict[str, int]) -> int:
-    with engine.begin() as conn:
-        site_id: int = conn.execute(text(
-            "INSERT INTO sites (name, municipality_ags) VALUES ('Matrix-Standort', '14713000') "
-            "RETURNING id")).scalar_one()
-    return site_id
+@pytest.fixture
+def leipzig_site(conn: Connection) -> int:
+    return insert_site(conn, name="Matrix-Standort")
 
 
-def _headers(api_keys: dict[str, str], role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_keys[role]}"} if role in api_keys else {}
-
-
-def _create_as_admin(base: str, api_keys: dict[str, str], resource: str, site_id: int) -> tuple[int, str]:
+def _create_as_admin(admin: Client, resource: str, site_id: int) -> tuple[int, str]:
     path, _, body, _ = RESOURCES[resource]
     if resource == "parcels":
         body = {**body, "site_id": site_id}
-    response = httpx.post(base + path, json=body, headers=_headers(api_keys, "admin"))
+    response = admin.post(path, body)
     assert response.status_code == 201, response.text
     return response.json()["id"], response.headers["ETag"]
 
 
 @pytest.mark.parametrize(("resource", "action"), list(MATRIX), ids=[f"{r}-{a}" for r, a in MATRIX])
 @pytest.mark.parametrize("role", ROLES)
-def test_matrix(service_url: str, api_keys: dict[str, str], leipzig_site: int, role: str,
-                resource: str, action: str) -> None:
-    base = service_url + "/api/v1"
-    headers = _headers(api_keys, role)
+def test_matrix(clients: dict[str, Client], leipzig_site: int, role: str, resource: str,
+                action: str) -> None:
+    client = clients[role]
     expected = MATRIX[(resource, action)][ROLES.index(role)]
     if resource in ("districts", "municipalities"):
         path = f"/{resource}"
         one = "/14713" if resource == "districts" else "/14713000"
         if action == "list":
-            response = httpx.get(base + path, headers=headers)
+            response = client.get(path)
         elif action == "get":
-            response = httpx.get(base + path + one, headers=headers)
+            response = client.get(path + one)
         else:
-            response = httpx.post(base + path, json={}, headers=headers)
+            response = client.post(path, {})
     elif action == "list":
-        response = httpx.get(base + RESOURCES[resource][0], headers=headers)
+        response = client.get(RESOURCES[resource][0])
     elif action == "create":
         path, _, body, _ = RESOURCES[resource]
         body = {**body, "site_id": leipzig_site} if resource == "parcels" else body
-        response = httpx.post(base + path, json=body, headers=headers)
+        response = client.post(path, body)
         expected = expected or 201
     else:
-        item_id, etag = _create_as_admin(base, api_keys, resource, leipzig_site)
+        item_id, etag = _create_as_admin(clients["admin"], resource, leipzig_site)
         item = f"{RESOURCES[resource][0]}/{item_id}"
         if action == "get":
-            response = httpx.get(base + item, headers=headers)
+            response = client.get(item)
         elif action == "update":
-            response = httpx.patch(base + item, json=RESOURCES[resource][3],
-                                   headers={**headers, "If-Match": etag})
+            response = client.patch(item, RESOURCES[resource][3], etag)
         else:
-            response = httpx.post(base + item + "/withdraw", headers=headers)
+            response = client.post(item + "/withdraw")
         expected = expected or 200
     assert response.status_code == expected, response.text
     if response.status_code >= 400:

@@ -1,4 +1,4 @@
-"""Settlement enquiries over real HTTP: internal reads, rules, versions, withdrawal, rights."""
+"""Settlement enquiries over HTTP (in-process): internal reads, rules, versions, withdrawal, rights."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Connection, text
 
 from app.domain.clock import today
 from tests.resource_client import Client, problem_fields
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin(clients: dict[str, Client]) -> Client:
     return clients["admin"]
 
@@ -53,9 +54,14 @@ def test_invalid_enquiries_are_422_naming_the_field(admin: Client, change: dict[
     assert field in problem_fields(response, 422)
 
 
-def test_enquiry_update_bumps_the_version_and_needs_if_match(admin: Client) -> None:
+def test_enquiry_update_bumps_the_version_and_needs_if_match(admin: Client,
+                                                             conn: Connection) -> None:
     enquiry = admin.created("/enquiries", _enquiry(received_on="2025-06-01"))
     path = f"/enquiries/{enquiry['id']}"
+    # Written an hour ago (the test's writes share one transaction, hence one now()).
+    conn.execute(text("UPDATE enquiries SET updated_at = updated_at - interval '1 hour' "
+                      "WHERE id = :id"), {"id": enquiry["id"]})
+    enquiry["updated_at"] = admin.get(path).json()["updated_at"]
     assert problem_fields(admin.patch(path, {"outcome": "angesiedelt"}, None), 428) == []
     stale_tag = f'"enquiry-{enquiry["id"]}-v4"'
     assert problem_fields(admin.patch(path, {"outcome": "angesiedelt"}, stale_tag), 412) == []

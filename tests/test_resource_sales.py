@@ -1,4 +1,4 @@
-"""Land sales over real HTTP: internal reads, located writes, If-Match, withdrawal, rights."""
+"""Land sales over HTTP (in-process): internal reads, located writes, If-Match, withdrawal, rights."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.resource_client import (
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin(clients: dict[str, Client]) -> Client:
     return clients["admin"]
 
@@ -162,7 +162,7 @@ SAALEKREIS_SQUARE = {"type": "Polygon", "coordinates": [[
     [12.087, 51.384], [12.091, 51.384], [12.091, 51.3865], [12.087, 51.3865], [12.087, 51.384]]]}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def saalekreis_parcel(admin: Client) -> dict[str, int]:
     """A site and a parcel on it in Saalekreis (15088), outside both editors' districts."""
     site = admin.created("/sites", {"name": "Saalepark", "geometry": SAALEKREIS_SQUARE})

@@ -1,4 +1,4 @@
-"""Districts, municipalities and sites over real HTTP (``running_service`` + httpx).
+"""Districts, municipalities and sites over HTTP (in-process, on the test's transaction).
 
 Land sales and enquiries are in ``test_resource_sales.py`` and ``test_resource_enquiries.py``.
 """
@@ -8,9 +8,8 @@ from __future__ import annotations
 import doctest
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, text
 
 import app.api.etags
 import app.api.list_params
@@ -28,29 +27,27 @@ ATTRIBUTION = ("© GeoBasis-DE / BKG 2017 (Daten verändert); Verwaltungsgrenzen
                "Gebietsstand 01.01.2016")
 
 
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def public(clients: dict[str, Client]) -> Client:
     return clients["public"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def analyst(clients: dict[str, Client]) -> Client:
     return clients["analyst"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def editor(clients: dict[str, Client]) -> Client:
     return clients["editor"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def editor_halle(clients: dict[str, Client]) -> Client:
     return clients["editor_halle"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def admin(clients: dict[str, Client]) -> Client:
     return clients["admin"]
 
@@ -65,7 +62,7 @@ def test_doctests(module: object) -> None:
 # --- districts and municipalities -------------------------------------------------------
 
 
-def test_districts_list_the_nine_with_active_parcels(public: Client, engine: Engine) -> None:
+def test_districts_list_the_nine_with_active_parcels(public: Client, conn: Connection) -> None:
     response = public.get("/districts")
     assert response.status_code == 200
     body = response.json()
@@ -76,11 +73,10 @@ def test_districts_list_the_nine_with_active_parcels(public: Client, engine: Eng
     assert {"ags", "key", "name", "kind", "state", "nuts3", "seat", "area_km2",
             "active_parcels", "active_net_area_ha"} <= set(items[0])
     assert "geometry" not in items[0]
-    with engine.connect() as conn:
-        expected = dict(conn.execute(text(
-            "SELECT p.district_ags, count(*) FROM parcels p JOIN sites s ON s.id = p.site_id "
-            "WHERE p.marketing_status IN ('verfuegbar', 'reserviert') AND s.withdrawn_at IS NULL "
-            "GROUP BY 1")).all())
+    expected = dict(conn.execute(text(
+        "SELECT p.district_ags, count(*) FROM parcels p JOIN sites s ON s.id = p.site_id "
+        "WHERE p.marketing_status IN ('verfuegbar', 'reserviert') AND s.withdrawn_at IS NULL "
+        "GROUP BY 1")).all())
     assert expected.get("14713", 0) >= 2  # the demo's two parcels
     assert {d["ags"]: d["active_parcels"] for d in items} == {
         d["ags"]: expected.get(d["ags"], 0) for d in items}
@@ -276,7 +272,7 @@ def test_site_list_filters_and_pages(admin: Client, public: Client) -> None:
     assert [s["id"] for s in first["items"]] == sorted(made)[:2]
     next_link = next(link["href"] for link in first["links"] if link["rel"] == "next")
     assert next_link.startswith("http")
-    second = httpx.get(next_link).json()
+    second = public.http.get(next_link).json()
     assert [s["id"] for s in second["items"]] == sorted(made)[2:]
     assert not any(link["rel"] == "next" for link in second["links"])
     geo = public.get("/sites", q="seitenpark", f="geojson").json()

@@ -3,94 +3,101 @@
 from __future__ import annotations
 
 import base64
-import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection
+
+from tests.resource_client import Client
+from tests.shapes import insert_site
 
 SQUARE = {"type": "Polygon", "coordinates": [[
     [12.330, 51.330], [12.333, 51.330], [12.333, 51.332], [12.330, 51.332], [12.330, 51.330]]]}
+#: Another square on the same site, east of SQUARE.
+EAST_SQUARE = {"type": "Polygon", "coordinates": [[
+    [12.334, 51.330], [12.337, 51.330], [12.337, 51.332], [12.334, 51.332], [12.334, 51.330]]]}
 
 
-def _auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+@pytest.fixture
+def site_id(conn: Connection) -> int:
+    return insert_site(conn, name="Robustheit")
 
 
-@pytest.fixture(scope="module")
-def site_id(engine: Engine, demo_loaded: dict[str, int]) -> int:
-    with engine.begin() as conn:
-        new_id: int = conn.execute(text(
-            "INSERT INTO sites (name, municipality_ags) VALUES ('Robustheit', '14713000') "
-            "RETURNING id")).scalar_one()
-    return new_id
+@pytest.fixture
+def admin(clients: dict[str, Client]) -> Client:
+    return clients["admin"]
 
 
-def _create(service_url: str, key: str, site_id: int, **extra: Any) -> httpx.Response:
+def _create(admin: Client, site_id: int, **extra: Any) -> httpx.Response:
     body = {"site_id": site_id, "geometry": SQUARE, "category": "erweiterungsflaeche",
             "user_groups": ["logistik"], "servicing": "erschlossen", **extra}
-    response = httpx.post(service_url + "/api/v1/parcels", json=body, headers=_auth(key))
+    response = admin.post("/parcels", body)
     assert response.status_code == 201, response.text
     return response
 
 
-def test_authenticated_burst_does_not_exhaust_the_pool(service_url: str,
-                                                      api_keys: dict[str, str]) -> None:
-    def one(_: int) -> int:
-        return httpx.get(service_url + "/api/v1/parcels", params={"limit": 5},
-                         headers=_auth(api_keys["analyst"]), timeout=60).status_code
-
-    with ThreadPoolExecutor(max_workers=40) as pool:
-        statuses = list(pool.map(one, range(60)))
-    assert statuses == [200] * 60
+def _next_cursor(page: dict[str, Any]) -> str | None:
+    return next((link["href"].split("cursor=")[1].split("&")[0] for link in page["links"]
+                 if link["rel"] == "next"), None)
 
 
-def test_public_cannot_filter_or_sort_by_a_withheld_price(service_url: str, api_keys: dict[str, str],
-                                                          site_id: int) -> None:
-    hidden = _create(service_url, api_keys["admin"], site_id, price_eur_m2=47.5,
-                     public_fields=["contact_name"]).json()["id"]
-    page = httpx.get(service_url + "/api/v1/parcels",
-                     params={"site_id": site_id, "max_price_eur_m2": 100}).json()
+def _decoded(token: str) -> str:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+
+
+def test_public_cannot_filter_or_sort_by_a_withheld_price(clients: dict[str, Client],
+                                                          admin: Client, site_id: int) -> None:
+    hidden = _create(admin, site_id, price_eur_m2=47.5, public_fields=["contact_name"]).json()["id"]
+    _create(admin, site_id, geometry=EAST_SQUARE, price_eur_m2=12.25, public_fields=["contact_name"])
+    public, analyst = clients["public"], clients["analyst"]
+    page = public.get("/parcels", site_id=site_id, max_price_eur_m2=100).json()
     assert hidden not in [item["id"] for item in page["items"]]
-    sorted_page = httpx.get(service_url + "/api/v1/parcels",
-                            params={"sort": "price_eur_m2", "limit": 1000, "site_id": site_id}).json()
-    cursors = [link["href"].split("cursor=")[1] for link in sorted_page["links"] if link["rel"] == "next"]
+    sorted_page = public.get("/parcels", sort="price_eur_m2", limit=1000, site_id=site_id).json()
     ids = [item["id"] for item in sorted_page["items"]]
-    assert hidden in ids and not cursors
-    one = httpx.get(service_url + "/api/v1/parcels",
-                    params={"sort": "price_eur_m2", "limit": 1, "site_id": site_id}).json()
-    for link in one["links"]:
-        if link["rel"] == "next":
-            token = link["href"].split("cursor=")[1]
-            decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            assert decoded["v"] != 47.5
-    # The analyst sees and filters by the real price.
-    internal = httpx.get(service_url + "/api/v1/parcels", params={"site_id": site_id, "max_price_eur_m2": 50},
-                         headers=_auth(api_keys["analyst"])).json()
+    assert hidden in ids and len(ids) == 2 and _next_cursor(sorted_page) is None
+    # Sorted by a price it may not see, the public pages in id order (the prices count as
+    # unknown), and the cursor after the first parcel does not carry its price.
+    one = public.get("/parcels", sort="price_eur_m2", limit=1, site_id=site_id).json()
+    assert [item["id"] for item in one["items"]] == [hidden]
+    token = _next_cursor(one)
+    assert token is not None, "two parcels on the site, one per page: there is a next page"
+    assert "47.5" not in _decoded(token)
+    # The analyst sees, sorts and filters by the real price (and its cursor carries it).
+    internal = analyst.get("/parcels", sort="-price_eur_m2", limit=1, site_id=site_id).json()
+    assert [item["id"] for item in internal["items"]] == [hidden]
+    internal_token = _next_cursor(internal)
+    assert internal_token is not None and "47.5" in _decoded(internal_token)
+    internal = analyst.get("/parcels", site_id=site_id, max_price_eur_m2=50).json()
     assert hidden in [item["id"] for item in internal["items"]]
 
 
-def test_descending_id_paging_ends(service_url: str) -> None:
+def test_descending_id_paging_ends(clients: dict[str, Client]) -> None:
+    public = clients["public"]
     seen: list[int] = []
-    url: str | None = service_url + "/api/v1/parcels?sort=-id&limit=200"
-    while url:
-        body = httpx.get(url).json()
+    response = public.get("/parcels", sort="-id", limit=200)
+    pages = 0
+    while True:
+        body = response.json()
         page = [item["id"] for item in body["items"]]
         assert not set(page) & set(seen)
         seen += page
+        pages += 1
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
-    assert seen == sorted(seen, reverse=True)
+        if url is None:
+            break
+        response = public.http.get(url)
+    assert pages > 1 and seen == sorted(seen, reverse=True)
 
 
-def test_next_links_keep_repeated_parameters(service_url: str) -> None:
+def test_next_links_keep_repeated_parameters(clients: dict[str, Client]) -> None:
+    public = clients["public"]
     params = [("district", "15084"), ("district", "14730"), ("limit", "20"), ("count", "true")]
-    first = httpx.get(service_url + "/api/v1/parcels", params=params).json()
+    first = public.http.get(public.base + "/parcels", params=params).json()
     total, seen = first["numberMatched"], [item["id"] for item in first["items"]]
     url = next((link["href"] for link in first["links"] if link["rel"] == "next"), None)
     while url:
-        body = httpx.get(url).json()
+        body = public.http.get(url).json()
         seen += [item["id"] for item in body["items"]]
         url = next((link["href"] for link in body["links"] if link["rel"] == "next"), None)
     assert len(seen) == total > 20
@@ -104,8 +111,9 @@ def test_next_links_keep_repeated_parameters(service_url: str) -> None:
     {"cursor": base64.urlsafe_b64encode(b'{"s":"id","v":true,"i":1}').decode()},
     {"net_area_min_ha": 5, "net_area_max_ha": 1},
 ])
-def test_odd_search_input_is_a_4xx_problem_with_a_reason(service_url: str, params: dict[str, Any]) -> None:
-    response = httpx.get(service_url + "/api/v1/parcels", params=params)
+def test_odd_search_input_is_a_4xx_problem_with_a_reason(clients: dict[str, Client],
+                                                         params: dict[str, Any]) -> None:
+    response = clients["public"].get("/parcels", **params)
     assert response.status_code == 422, response.text
     problem = response.json()
     assert response.headers["content-type"] == "application/problem+json"
@@ -113,65 +121,53 @@ def test_odd_search_input_is_a_4xx_problem_with_a_reason(service_url: str, param
     assert "errors.pydantic.dev" not in problem["detail"]
 
 
-def test_freshness_validates_districts(service_url: str, api_keys: dict[str, str]) -> None:
-    response = httpx.get(service_url + "/api/v1/freshness", params={"district": "abc"},
-                         headers=_auth(api_keys["analyst"]))
+def test_freshness_validates_districts(clients: dict[str, Client]) -> None:
+    assert clients["analyst"].get("/freshness", district="abc").status_code == 422
+
+
+def test_nul_in_a_body_is_a_422(admin: Client, site_id: int) -> None:
+    created = _create(admin, site_id)
+    response = admin.patch(f"/parcels/{created.json()['id']}", {"name": "a\u0000b"},
+                           created.headers["ETag"])
     assert response.status_code == 422
 
 
-def test_nul_in_a_body_is_a_422(service_url: str, api_keys: dict[str, str], site_id: int) -> None:
-    created = _create(service_url, api_keys["admin"], site_id)
-    response = httpx.patch(f"{service_url}/api/v1/parcels/{created.json()['id']}",
-                           json={"name": "a\u0000b"},
-                           headers={**_auth(api_keys["admin"]), "If-Match": created.headers["ETag"]})
-    assert response.status_code == 422
-
-
-def test_three_dimensional_polygons_are_stored_flat(service_url: str, api_keys: dict[str, str],
-                                                    site_id: int) -> None:
+def test_three_dimensional_polygons_are_stored_flat(admin: Client, site_id: int) -> None:
     ring = [[x, y, 110.0] for x, y in SQUARE["coordinates"][0]]
-    response = _create(service_url, api_keys["admin"], site_id,
-                       geometry={"type": "Polygon", "coordinates": [ring]})
+    response = _create(admin, site_id, geometry={"type": "Polygon", "coordinates": [ring]})
     assert len(response.json()["geometry"]["coordinates"][0][0][0]) == 2
 
 
-def test_change_reason_keeps_umlauts(service_url: str, api_keys: dict[str, str], site_id: int) -> None:
-    created = _create(service_url, api_keys["admin"], site_id)
+def test_change_reason_keeps_umlauts(admin: Client, site_id: int) -> None:
+    created = _create(admin, site_id)
     pid = created.json()["id"]
-    httpx.patch(f"{service_url}/api/v1/parcels/{pid}", json={"zoning": "GI"},
-                headers={**_auth(api_keys["admin"]), "If-Match": created.headers["ETag"],
-                         "X-Change-Reason": "Prüfung durch Bürgeramt".encode()})
-    history = httpx.get(f"{service_url}/api/v1/parcels/{pid}/history",
-                        headers=_auth(api_keys["admin"])).json()["entries"]
+    response = admin.http.patch(
+        f"{admin.base}/parcels/{pid}", json={"zoning": "GI"},
+        headers={**admin.headers, "If-Match": created.headers["ETag"],
+                 "X-Change-Reason": "Prüfung durch Bürgeramt".encode()})
+    assert response.status_code == 200, response.text
+    history = admin.get(f"/parcels/{pid}/history").json()["entries"]
     assert history[-1]["reason"] == "Prüfung durch Bürgeramt"
 
 
-def test_resending_what_was_read_is_not_a_change(service_url: str, api_keys: dict[str, str],
-                                                 site_id: int) -> None:
-    created = _create(service_url, api_keys["admin"], site_id,
-                      user_groups=["logistik", "handwerk_gewerbe", "logistik"])
+def test_resending_what_was_read_is_not_a_change(admin: Client, site_id: int) -> None:
+    created = _create(admin, site_id, user_groups=["logistik", "handwerk_gewerbe", "logistik"])
     parcel = created.json()
     assert parcel["user_groups"] == ["handwerk_gewerbe", "logistik"]
-    response = httpx.patch(
-        f"{service_url}/api/v1/parcels/{parcel['id']}",
-        json={"geometry": parcel["geometry"], "user_groups": ["logistik", "handwerk_gewerbe"]},
-        headers={**_auth(api_keys["admin"]), "If-Match": created.headers["ETag"]})
+    response = admin.patch(f"/parcels/{parcel['id']}",
+                           {"geometry": parcel["geometry"], "user_groups": ["logistik", "handwerk_gewerbe"]},
+                           created.headers["ETag"])
     assert response.status_code == 200
     assert response.headers["ETag"] == created.headers["ETag"]
 
 
-def test_withdrawn_parcel_of_a_withdrawn_site_cannot_be_marketed(service_url: str,
-                                                                 api_keys: dict[str, str],
-                                                                 engine: Engine) -> None:
-    with engine.begin() as conn:
-        lonely_site = conn.execute(text(
-            "INSERT INTO sites (name, municipality_ags) VALUES ('Verlassen', '14713000') RETURNING id"
-        )).scalar_one()
-    parcel = _create(service_url, api_keys["admin"], lonely_site).json()
-    admin = _auth(api_keys["admin"])
-    withdrawn = httpx.post(f"{service_url}/api/v1/parcels/{parcel['id']}/withdraw", headers=admin)
+def test_withdrawn_parcel_of_a_withdrawn_site_cannot_be_marketed(admin: Client,
+                                                                 conn: Connection) -> None:
+    lonely_site = insert_site(conn, name="Verlassen")
+    parcel = _create(admin, lonely_site).json()
+    withdrawn = admin.post(f"/parcels/{parcel['id']}/withdraw")
     assert withdrawn.status_code == 200
-    assert httpx.post(f"{service_url}/api/v1/sites/{lonely_site}/withdraw", headers=admin).status_code == 200
-    again = httpx.patch(f"{service_url}/api/v1/parcels/{parcel['id']}", json={"marketing_status": "verfuegbar"},
-                        headers={**admin, "If-Match": withdrawn.headers["ETag"]})
+    assert admin.post(f"/sites/{lonely_site}/withdraw").status_code == 200
+    again = admin.patch(f"/parcels/{parcel['id']}", {"marketing_status": "verfuegbar"},
+                        withdrawn.headers["ETag"])
     assert again.status_code == 409
