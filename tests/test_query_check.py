@@ -12,12 +12,15 @@ import doctest
 import socket
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from fastapi import APIRouter, Depends, FastAPI, Query
+from pydantic import BaseModel, Field
 
 import app.api.query_check as query_check
-from app.api.query_check import route_query_parameters
+from app.api.problems import register_problem_handlers
+from app.api.query_check import QueryParameterCheck, route_query_parameters
 from app.main import create_app
 from app.settings import Settings
 
@@ -211,6 +214,44 @@ def test_known_parameters_are_what_the_openapi_document_publishes(
     for key, names in published.items():
         assert derived[key] == names, key
     assert {"bbox-crs", "user_group", "limit", "cursor"} <= derived[("get", PARCELS)]
+
+
+class _Window(BaseModel):
+    start: int | None = None
+    end_at: int | None = Field(None, alias="end-at")
+
+
+def _tiny_app() -> FastAPI:
+    """A query-parameter model, an alias and a dependency given to ``include_router``."""
+
+    def hint(token_hint: str | None = None) -> None:
+        del token_hint
+
+    router = APIRouter()
+
+    @router.get("/window")
+    def window(w: Annotated[_Window, Query()],
+               plain: Annotated[str | None, Query(alias="plain-name")] = None) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app = FastAPI(dependencies=[Depends(QueryParameterCheck())])
+    register_problem_handlers(app)
+    app.include_router(router, prefix="/x", dependencies=[Depends(hint)])
+    return app
+
+
+def test_models_aliases_and_included_dependencies_are_known() -> None:
+    app = _tiny_app()
+    [entry] = route_query_parameters(app)
+    assert entry.names == {"start", "end-at", "plain-name", "token_hint"}
+    published = _published_query_parameters(app.openapi()["paths"]["/x/window"]["get"])
+    assert published == entry.names
+    with TestClient(app) as client:
+        assert client.get("/x/window?start=1&end-at=2&plain-name=a&token_hint=b").status_code == 200
+        refused = client.get("/x/window?end_at=2")
+        assert refused.status_code == 400
+        assert _errors(refused) == [{"field": "end_at", "code": "unknown_parameter",
+                                     "reason": "unknown query parameter; did you mean 'end-at'?"}]
 
 
 def test_the_routes_parameters_are_collected_once_not_per_request(

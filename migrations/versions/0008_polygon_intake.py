@@ -14,6 +14,9 @@ demo loader, the boundary loader, a future file import) passes through this one 
    municipality with ``gefis_locate_municipality`` (largest share of area, migration 0006)
    and measure the share of the area inside the region's districts; a shape without a
    municipality, or with more than ``max_outside_share`` of its area outside, is refused.
+   A shape covered by the municipality of its interior point lies wholly there, which is
+   also the answer of ``gefis_locate_municipality``: that usual case costs one
+   ``ST_CoveredBy`` instead of locating and measuring.
 
 It never raises for bad input (except a cancelled statement, so a statement timeout still
 bounds it): a refusal is a row with ``problem`` (a code: ``geometry``, ``geometry_type``,
@@ -67,6 +70,9 @@ DECLARE
     smallest_part integer;
     smallest_m2 double precision;
     inside_m2 double precision;
+    inner_point geometry;
+    covering_ags text;
+    covering geometry;
 BEGIN
     repaired := false;
     IF geojson IS NULL THEN
@@ -127,19 +133,27 @@ BEGIN
     END IF;
 
     IF locate THEN
-        municipality_ags := gefis_locate_municipality(g);
-        district_ags := left(municipality_ags, 5);
-        -- Usually the shape lies within its municipality: then all of it is inside.
-        IF municipality_ags IS NOT NULL AND ST_CoveredBy(
-               g, (SELECT m.geom_25832 FROM municipalities m WHERE m.ags = municipality_ags)) THEN
+        -- A shape covered by one municipality has all its area there, which is where
+        -- gefis_locate_municipality (largest share) places it too: one test instead of
+        -- locating and measuring (the usual case; thousands of demo parcels).
+        inner_point := ST_PointOnSurface(g);
+        SELECT m.ags, m.geom_25832 INTO covering_ags, covering
+          FROM municipalities m WHERE ST_Intersects(m.geom_25832, inner_point)
+         ORDER BY m.ags LIMIT 1;
+        -- (its bounding box first: a few vertices, and enough unless near a boundary)
+        IF covering_ags IS NOT NULL
+           AND (ST_CoveredBy(ST_Envelope(g), covering) OR ST_CoveredBy(g, covering)) THEN
+            municipality_ags := covering_ags;
             inside_share := 1;
         ELSE
+            municipality_ags := gefis_locate_municipality(g);
             SELECT coalesce(sum(CASE WHEN ST_CoveredBy(g, d.geom_25832) THEN area_m2
                                      ELSE ST_Area(ST_Intersection(d.geom_25832, g)) END), 0)
               INTO inside_m2
               FROM districts d WHERE ST_Intersects(d.geom_25832, g);
             inside_share := inside_m2 / area_m2;
         END IF;
+        district_ags := left(municipality_ags, 5);
         IF municipality_ags IS NULL OR inside_share < 1 - max_outside_share THEN
             problem := 'outside_region';
             reason := format('geometry lies outside the region (%s %% of its area); is the CRS '
