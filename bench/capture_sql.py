@@ -18,8 +18,9 @@ Nothing of the SQL is written down here: the query builder may change, the captu
 Per case, ``DIR`` receives:
 
 - ``NAME.sql``: the pgbench script of the statements that produce the answer (``SELECT``,
-  ``WITH`` …; session statements such as ``SET TRANSACTION READ ONLY`` left out), each in
-  its own implicit transaction: the floor, what the database must do for the request;
+  ``WITH``, an ``EXPLAIN`` whose estimate becomes a count …; session statements such as
+  ``SET TRANSACTION READ ONLY`` left out), each in its own implicit transaction: the floor,
+  what the database must do for the request;
 - ``NAME.request.sql``: everything one request costs the database, in the order it happens:
   per connection taken, ``BEGIN``, the pre-ping ``SELECT 1``, every captured statement,
   ``ROLLBACK``;

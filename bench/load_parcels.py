@@ -321,6 +321,26 @@ def load_synthetic_parcels(conn: Connection, n: int, seed: int, keep_history: bo
         raise SystemExit(f"generated {inserted} parcels instead of {n}")
 
 
+def revision(url: str) -> str | None:
+    """The database's alembic revision."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT max(version_num) FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
+
+
+def analyse(url: str, vacuum: bool = False) -> None:
+    """Fresh planner statistics (and, after the bulk load, a visibility map)."""
+    engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if vacuum:
+            conn.execute(text("VACUUM (ANALYZE) parcels"))
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
 def build(server_url: str, name: str, n: int, seed: int, keep_history: bool) -> str:
     """Make sure database ``name`` holds the demo and exactly ``n`` synthetic parcels."""
     url = database_url(server_url, name)
@@ -329,7 +349,11 @@ def build(server_url: str, name: str, n: int, seed: int, keep_history: bool) -> 
     stored = stored_fingerprint(admin, name)
     if stored is not None and {k: stored.get(k) for k in wanted} == wanted:
         say(f"reusing database {name} ({n} synthetic parcels, seed {seed})")
+        before = revision(url)
         command.upgrade(alembic_config(url), "head")
+        if revision(url) != before:  # new indexes (expressions too) want fresh statistics
+            say(f"migrated {before} → {revision(url)}; ANALYZE")
+            analyse(url)
         admin.dispose()
         return url
 
@@ -354,12 +378,7 @@ def build(server_url: str, name: str, n: int, seed: int, keep_history: bool) -> 
     engine.dispose()
 
     started = time.monotonic()
-    analysed = create_engine(settings.database_url, poolclass=pool.NullPool,
-                             isolation_level="AUTOCOMMIT")
-    with analysed.connect() as conn:
-        conn.execute(text("VACUUM (ANALYZE) parcels"))
-        conn.execute(text("ANALYZE"))
-    analysed.dispose()
+    analyse(url, vacuum=True)
     timings["vacuum_analyze_s"] = time.monotonic() - started
     say(f"VACUUM ANALYZE in {timings['vacuum_analyze_s']:.1f} s")
 

@@ -18,7 +18,8 @@
 #    EXPLAIN (ANALYZE, BUFFERS) to bench/results/<date>-sql.md.
 #
 # Knobs (environment):
-#   BENCH_SECONDS=20 BENCH_WARMUP=3 BENCH_CONNECTIONS=8 BENCH_THREADS=2 BENCH_SEED=11
+#   BENCH_N=200000 (the argument wins) BENCH_SECONDS=20 BENCH_WARMUP=3 BENCH_CONNECTIONS=8
+#   BENCH_THREADS=2 BENCH_SEED=11
 #   BENCH_PARALLEL=          max_parallel_workers_per_gather of every session of the run (set
 #                            with ALTER DATABASE, so the service and pgbench both get it);
 #                            empty: the server's setting, as the service's sessions have it
@@ -175,7 +176,12 @@ measure() {  # measure NAME LABEL
     errors=$(awk '/Socket errors/ { print }' <<<"$out")
     [ -z "$non2xx" ] || NOTES+=("$label: $non2xx answers not 2xx")
     [ -z "$errors" ] || NOTES+=("$label: wrk $errors")
-    row="| $label | $(kib "$bytes") | $npage | $(fixed "$rps") | $p50 / $p99 ms"
+    if [ "$(awk '/^Requests\/sec/ { print ($2 > 0) }' <<<"$out")" = 1 ]; then
+        row="| $label | $(kib "$bytes") | $npage | $(fixed "$rps") | $p50 / $p99 ms"
+    else
+        row="| $label | $(kib "$bytes") | $npage | 0 | no answer within ${BENCH_SECONDS} s"
+        NOTES+=("$label: no request finished within ${BENCH_SECONDS} s; raise BENCH_SECONDS")
+    fi
     local kind script
     for kind in page request; do
         [ "$BENCH_PGBENCH" = both ] || [ "$BENCH_PGBENCH" = "$kind" ] || continue

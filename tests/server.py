@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -38,14 +38,16 @@ class SavepointEngine:
       back at the end, as closing a pooled connection rolls back whatever it did;
     - ``engine.begin()`` (writes via ``write_transaction``, authentication): a savepoint
       released on success and rolled back on an error, so a failed write undoes only
-      itself. Before the release, the constraint triggers that PostgreSQL defers to
-      ``COMMIT`` are fired (``SET CONSTRAINTS ALL IMMEDIATE`` inside a savepoint that is
-      then rolled back, which leaves them deferred), so a write that would fail at commit
-      in production fails here too, with the same error.
+      itself. Before the release it does what ``COMMIT`` would: it fires the constraint
+      triggers PostgreSQL defers to the commit (``SET CONSTRAINTS ALL IMMEDIATE``), so a
+      write that fails at commit in production fails here, with the same error; and then
+      puts every deferrable constraint back into its initial mode, as a new transaction
+      would find it (a write may switch one to ``IMMEDIATE`` for itself).
     """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._initial_modes: list[str] | None = None
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -61,19 +63,26 @@ class SavepointEngine:
         savepoint = self.conn.begin_nested()
         try:
             yield self.conn
-            self._check_deferred_constraints()
+            self.conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()
             raise
+        for statement in self._reset_constraint_modes():
+            self.conn.exec_driver_sql(statement)
         savepoint.commit()
 
-    def _check_deferred_constraints(self) -> None:
-        check = self.conn.begin_nested()
-        try:
-            self.conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
-        finally:
-            check.rollback()
+    def _reset_constraint_modes(self) -> list[str]:
+        """``SET CONSTRAINTS`` statements that restore every deferrable constraint's
+        initial mode (``DEFERRABLE INITIALLY DEFERRED`` or ``… IMMEDIATE``)."""
+        if self._initial_modes is None:
+            rows = self.conn.execute(text(
+                "SELECT condeferred, string_agg(DISTINCT quote_ident(conname), ', ') "
+                "FROM pg_constraint WHERE condeferrable GROUP BY condeferred")).all()
+            self._initial_modes = [
+                f"SET CONSTRAINTS {names} {'DEFERRED' if deferred else 'IMMEDIATE'}"
+                for deferred, names in rows]
+        return self._initial_modes
 
 
 @contextmanager
@@ -131,21 +140,26 @@ def purge_above(engine: Engine, marks: dict[str, int]) -> None:
             conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
 
 
-def wait_for_lock_waiters(engine: Engine, count: int, timeout_s: float = 30.0) -> None:
-    """Block until ``count`` sessions of this database wait for a lock (not a timing guess:
-    the tests hold the lock themselves and release it only after this returns)."""
+def wait_for_lock_waiters(engine: Engine, count: int, timeout_s: float = 30.0,
+                          unless: Callable[[], bool] | None = None) -> None:
+    """Block until ``count`` sessions of this database wait for a lock.
+
+    Not a timing guess: the tests hold the lock themselves and release it only after this
+    returns. ``unless`` ends the wait early (e.g. "the request has already answered"); the
+    caller then finds out why. Fails after ``timeout_s``.
+    """
     deadline = time.monotonic() + timeout_s
     with engine.connect() as conn:
         while True:
             waiting = int(conn.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).scalar_one())
-            if waiting >= count:
+            if waiting >= count or (unless is not None and unless()):
                 return
             if time.monotonic() > deadline:
                 raise AssertionError(f"{waiting} sessions wait for a lock, expected {count}")
             conn.rollback()  # a fresh snapshot of pg_stat_activity
-            time.sleep(0.01)
+            time.sleep(0.005)
 
 
 # --- a real server process --------------------------------------------------------------

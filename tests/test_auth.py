@@ -1,12 +1,11 @@
 """Roles, API keys (service, schema, CLI) and the authentication dependency.
 
-The dependency is tested on a small probe app served by uvicorn and called over real HTTP;
+The dependency is tested on a small probe app, called in-process on the test's transaction;
 the real service's routes are tested over HTTP elsewhere.
 """
 
 from __future__ import annotations
 
-import doctest
 import hashlib
 import re
 from collections.abc import Iterator
@@ -16,12 +15,11 @@ import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import Connection, Engine, create_engine, text
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 import app.db.session
-import app.domain.roles
-import app.services.api_keys
 import app.settings
 from app.api.auth import InternalReaderDep, PrincipalDep, WriterDep
 from app.api.problems import register_problem_handlers
@@ -35,21 +33,13 @@ from app.services.api_keys import (
     list_api_keys,
     revoke_api_key,
 )
-from tests.conftest import create_scratch_database, drop_scratch_database
-from tests.server import serving_app
+from tests.server import on_connection
 
 LEIPZIG = "14713"
 HALLE = "15002"
 UNKNOWN_DISTRICT = "99999"
 
 # --- roles (pure) ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("module", [app.domain.roles, app.services.api_keys])
-def test_doctests(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 def test_roles_are_ordered_by_rank_not_alphabet() -> None:
@@ -225,24 +215,25 @@ def test_district_ags_changes_cascade_and_deletion_is_refused(conn: Connection) 
     assert translated.problems[0].field == "districts"
 
 
-def test_migration_0003_downgrades_cleanly() -> None:
-    url = create_scratch_database("gefis_auth_migr")
-    try:
-        config = alembic_config(url)
-        command.upgrade(config, "head")
-        command.downgrade(config, "0002")
-        engine = create_engine(url)
-        with engine.connect() as db:
+def test_migration_0003_downgrades_cleanly(engine: Engine) -> None:
+    """Down to 0002 and up again, on the session's database inside a transaction that is
+    rolled back (PostgreSQL's DDL is transactional), so nothing else sees it."""
+    with engine.connect() as db:
+        transaction = db.begin()
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = db
+        try:
+            command.downgrade(config, "0002")
             left = db.execute(text(
                 "SELECT (SELECT count(*) FROM pg_tables WHERE tablename = 'api_keys') "
                 "     + (SELECT count(*) FROM pg_proc WHERE proname LIKE '%api\\_keys%') "
                 "     + (SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%api\\_keys%')"
             )).scalar()
-        engine.dispose()
-        assert left == 0
-        command.upgrade(config, "head")
-    finally:
-        drop_scratch_database(url)
+            assert left == 0
+            command.upgrade(config, "head")
+            assert db.execute(text("SELECT to_regclass('api_keys') IS NOT NULL")).scalar()
+        finally:
+            transaction.rollback()
 
 
 # --- the dependency ---------------------------------------------------------------------
@@ -259,27 +250,22 @@ class Keys:
     revoked: str
 
 
-@pytest.fixture(scope="module")
-def keys(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[Keys]:
-    with engine.begin() as db:
-        made = {
-            "analyst": create_api_key(db, "t-analyst", Role.ANALYST, [], "pytest"),
-            "editor": create_api_key(db, "t-editor", Role.EDITOR, [LEIPZIG], "pytest"),
-            "admin": create_api_key(db, "t-admin", Role.ADMIN, [], "pytest"),
-            "revoked": create_api_key(db, "t-revoked", Role.ADMIN, [], "pytest"),
-        }
-        revoke_api_key(db, made["revoked"][0])
-    yield Keys(made["analyst"][1], made["editor"][1], made["editor"][0], made["admin"][1],
-               made["revoked"][1])
-    with engine.begin() as db:
-        db.execute(text("DELETE FROM api_keys WHERE id = ANY(:ids)"),
-                   {"ids": [key_id for key_id, _ in made.values()]})
+@pytest.fixture
+def keys(conn: Connection) -> Keys:
+    """Keys on the test's transaction (the probe app below reads them through it)."""
+    made = {
+        "analyst": create_api_key(conn, "t-analyst", Role.ANALYST, [], "pytest"),
+        "editor": create_api_key(conn, "t-editor", Role.EDITOR, [LEIPZIG], "pytest"),
+        "admin": create_api_key(conn, "t-admin", Role.ADMIN, [], "pytest"),
+        "revoked": create_api_key(conn, "t-revoked", Role.ADMIN, [], "pytest"),
+    }
+    revoke_api_key(conn, made["revoked"][0])
+    return Keys(made["analyst"][1], made["editor"][1], made["editor"][0], made["admin"][1],
+                made["revoked"][1])
 
 
-@pytest.fixture(scope="module")
-def client(engine: Engine) -> Iterator[httpx.Client]:
+def _probe_app() -> FastAPI:
     probe = FastAPI()
-    probe.state.engine = engine
     register_problem_handlers(probe)
 
     @probe.get("/whoami")
@@ -296,7 +282,21 @@ def client(engine: Engine) -> Iterator[httpx.Client]:
         ensure_can_write_district(principal, ags)
         return {"written_by": principal.actor}
 
-    with serving_app(probe) as http:
+    return probe
+
+
+@pytest.fixture(scope="module")
+def probe() -> Iterator[tuple[FastAPI, TestClient]]:
+    """A probe app using the authentication dependencies, and its client."""
+    app = _probe_app()
+    with TestClient(app) as http:
+        yield app, http
+
+
+@pytest.fixture
+def client(probe: tuple[FastAPI, TestClient], conn: Connection) -> Iterator[TestClient]:
+    app, http = probe
+    with on_connection(app, conn):
         yield http
 
 
@@ -312,14 +312,14 @@ def _assert_problem(response: httpx.Response, status: int, detail_part: str) -> 
     assert detail_part in body["detail"]
 
 
-def test_no_header_is_the_public_principal(client: httpx.Client) -> None:
+def test_no_header_is_the_public_principal(client: TestClient) -> None:
     response = client.get("/whoami")
     assert response.status_code == 200
     assert response.json() == {"role": "public", "key_id": None, "actor": "public",
                                "districts": []}
 
 
-def test_valid_key_yields_its_principal(client: httpx.Client, keys: Keys) -> None:
+def test_valid_key_yields_its_principal(client: TestClient, keys: Keys) -> None:
     body = client.get("/whoami", headers=_bearer(keys.editor)).json()
     assert body == {"role": "editor", "key_id": keys.editor_id,
                     "actor": f"api-key:{keys.editor_id}:t-editor", "districts": [LEIPZIG]}
@@ -336,7 +336,7 @@ def test_valid_key_yields_its_principal(client: httpx.Client, keys: Keys) -> Non
      ("", "Malformed", "invalid_request")],
 )
 def test_bad_credentials_are_401_with_a_bearer_challenge(
-        client: httpx.Client, header: str, detail_part: str, error: str) -> None:
+        client: TestClient, header: str, detail_part: str, error: str) -> None:
     response = client.get("/whoami", headers={"Authorization": header})
     _assert_problem(response, 401, detail_part)
     challenge = response.headers["www-authenticate"]
@@ -344,32 +344,32 @@ def test_bad_credentials_are_401_with_a_bearer_challenge(
     assert f'error="{error}"' in challenge
 
 
-def test_revoked_key_is_401(client: httpx.Client, keys: Keys) -> None:
+def test_revoked_key_is_401(client: TestClient, keys: Keys) -> None:
     response = client.get("/whoami", headers=_bearer(keys.revoked))
     _assert_problem(response, 401, "revoked")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_internal_data_needs_a_key(client: httpx.Client, keys: Keys) -> None:
+def test_internal_data_needs_a_key(client: TestClient, keys: Keys) -> None:
     response = client.get("/internal")
     _assert_problem(response, 401, "requires an API key")
     assert response.headers["www-authenticate"] == 'Bearer realm="gefis-md"'
     assert client.get("/internal", headers=_bearer(keys.analyst)).json() == {"role": "analyst"}
 
 
-def test_public_write_is_401(client: httpx.Client) -> None:
+def test_public_write_is_401(client: TestClient) -> None:
     response = client.post(f"/districts/{LEIPZIG}/parcels")
     _assert_problem(response, 401, "Writing requires an API key")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_analyst_write_is_403(client: httpx.Client, keys: Keys) -> None:
+def test_analyst_write_is_403(client: TestClient, keys: Keys) -> None:
     response = client.post(f"/districts/{LEIPZIG}/parcels", headers=_bearer(keys.analyst))
     _assert_problem(response, 403, "'analyst' may not write")
     assert "www-authenticate" not in response.headers
 
 
-def test_editor_writes_only_in_its_districts(client: httpx.Client, keys: Keys) -> None:
+def test_editor_writes_only_in_its_districts(client: TestClient, keys: Keys) -> None:
     inside = client.post(f"/districts/{LEIPZIG}/parcels", headers=_bearer(keys.editor))
     assert inside.status_code == 200
     assert inside.json() == {"written_by": f"api-key:{keys.editor_id}:t-editor"}
@@ -378,12 +378,12 @@ def test_editor_writes_only_in_its_districts(client: httpx.Client, keys: Keys) -
 
 
 @pytest.mark.parametrize("ags", [LEIPZIG, HALLE])
-def test_admin_writes_everywhere(client: httpx.Client, keys: Keys, ags: str) -> None:
+def test_admin_writes_everywhere(client: TestClient, keys: Keys, ags: str) -> None:
     response = client.post(f"/districts/{ags}/parcels", headers=_bearer(keys.admin))
     assert response.status_code == 200
 
 
-def test_openapi_declares_the_bearer_scheme(client: httpx.Client) -> None:
+def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["ApiKey"] == {
         "type": "http", "scheme": "bearer", "bearerFormat": "gefis_<43 characters>",

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, text
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, text
 
 from app.services.api_keys import create_api_key
 from tests.resource_client import Client, problem_fields
+from tests.shapes import insert_site
 
 LEIPZIG, NORDSACHSEN = "14713", "14730"
 SCHKEUDITZ = "14730270"
@@ -36,21 +38,16 @@ def _ewkt(ring: list[list[float]]) -> str:
     return "SRID=25832;POLYGON((" + ",".join(f"{x} {y}" for x, y in ring) + "))"
 
 
-@pytest.fixture(scope="module")
-def nordsachsen_editor(service_url: str, engine: Engine) -> Client:
-    with engine.begin() as conn:
-        _, key = create_api_key(conn, "test-editor-nordsachsen", "editor", [NORDSACHSEN],
-                                "pytest")
-    return Client(service_url, key)
+@pytest.fixture
+def nordsachsen_editor(http: TestClient, conn: Connection) -> Client:
+    _, key = create_api_key(conn, "test-editor-nordsachsen", "editor", [NORDSACHSEN], "pytest")
+    return Client(http, key)
 
 
-@pytest.fixture(scope="module")
-def sites(engine: Engine, demo_loaded: dict[str, int]) -> dict[str, int]:
+@pytest.fixture
+def sites(conn: Connection) -> dict[str, int]:
     """A site in Leipzig and one in Schkeuditz, so that each editor may use its own."""
-    with engine.begin() as conn:
-        return {district: int(conn.execute(text(
-            "INSERT INTO sites (name, municipality_ags) VALUES (:n, :m) RETURNING id"),
-            {"n": f"Grenzfläche {district}", "m": municipality}).scalar_one())
+    return {district: insert_site(conn, municipality, name=f"Grenzfläche {district}")
             for district, municipality in ((LEIPZIG, "14713000"), (NORDSACHSEN, SCHKEUDITZ))}
 
 

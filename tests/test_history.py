@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from app.db.session import set_actor
+from tests.conftest import Clock
 from tests.shapes import LEIPZIG_X, LEIPZIG_Y, insert_parcel, insert_site, square
 
 
@@ -91,3 +94,20 @@ def test_distances_follow_the_infrastructure(conn: Connection, parcel: int) -> N
     last = _history(conn, parcel)[-1]
     assert last.reason == "Infrastruktur geändert: Entfernungen neu berechnet"
     assert set(last.changes) == {"distance_junction_km"}
+
+
+def test_history_is_stamped_with_the_transactions_clock_unless_the_test_sets_it(
+        conn: Connection, parcel: int, clock: Clock) -> None:
+    """``changed_at`` is ``now()`` (the transaction's start) unless ``gefis.now`` is set
+    (migration 0007; only tests set it, to tell several writes of one transaction apart)."""
+    start = conn.execute(text("SELECT now()")).scalar_one()
+    assert [row.changed_at for row in conn.execute(text(
+        "SELECT changed_at FROM parcel_history WHERE parcel_id = :id"), {"id": parcel})] == [start]
+    later = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    clock.set_db_now(later)
+    conn.execute(text("UPDATE parcels SET availability = 'kurzfristig' WHERE id = :id"), {"id": parcel})
+    stamped = conn.execute(text(
+        "SELECT changed_at FROM parcel_history WHERE parcel_id = :id ORDER BY id"), {"id": parcel}
+    ).scalars().all()
+    assert stamped == [start, later]
+    assert conn.execute(text("SELECT now()")).scalar_one() == start  # only the history's clock

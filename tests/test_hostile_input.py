@@ -1,22 +1,21 @@
 """Hostile input gets a 4xx problem naming the field, never a 500 or a quoted database error.
 
-Every test talks to the running service over HTTP (see ``service_url`` in conftest).
+Every test talks to the service over HTTP, in-process (see ``clients`` in conftest).
 """
 
 from __future__ import annotations
 
 import base64
-import doctest
 import re
 from typing import Any
 
 import httpx
 import pytest
 from pyproj import Transformer
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection
 
-import app.domain.input_types
 from tests.resource_client import LEIPZIG_SQUARE, Client, problem_fields
+from tests.shapes import insert_site
 
 #: 1000 nested JSON arrays: Python's json module recurses once per level.
 DEEP_JSON = b"[" * 1000 + b"]" * 1000
@@ -37,18 +36,9 @@ def _reason(response: httpx.Response, field: str) -> str:
     return str(reasons[0])
 
 
-def test_input_type_doctests() -> None:
-    result = doctest.testmod(app.domain.input_types)
-    assert result.attempted > 0 and result.failed == 0
-
-
-@pytest.fixture(scope="module")
-def site_id(engine: Engine, demo_loaded: dict[str, int]) -> int:
-    with engine.begin() as conn:
-        new_id: int = conn.execute(text(
-            "INSERT INTO sites (name, municipality_ags) VALUES ('Feindliche Eingaben', '14713000') "
-            "RETURNING id")).scalar_one()
-    return new_id
+@pytest.fixture
+def site_id(conn: Connection) -> int:
+    return insert_site(conn, name="Feindliche Eingaben")
 
 
 @pytest.mark.parametrize(("path", "role"), [
@@ -88,8 +78,8 @@ def _raw_json(client: Client, method: str, path: str, body: str,
     """Send ``body`` as it is: json.dumps cannot produce a lone surrogate escape for us."""
     headers = {**client.headers, "Content-Type": "application/json",
                **({"If-Match": etag} if etag else {})}
-    return httpx.request(method, client.base + path, content=body.encode("ascii"),
-                         headers=headers, timeout=30)
+    return client.http.request(method, client.base + path, content=body.encode("ascii"),
+                               headers=headers)
 
 
 @pytest.mark.parametrize("requirements", ['{"\\ud800": true}', '{"note": "a\\ud800b"}',
@@ -142,10 +132,9 @@ def test_numbers_beyond_their_column_name_the_field_and_its_range(
         assert database_words not in response.text
 
 
-def test_two_authorization_headers_are_refused(service_url: str,
-                                               api_keys: dict[str, str]) -> None:
-    admin = f"Bearer {api_keys['admin']}"
+def test_two_authorization_headers_are_refused(clients: dict[str, Client]) -> None:
+    public, admin = clients["public"], clients["admin"].headers["Authorization"]
     for second in (admin, "Bearer somebody-elses-key"):
-        response = httpx.get(service_url + "/api/v1/parcels",
-                             headers=[("Authorization", admin), ("Authorization", second)])
+        response = public.http.get(public.base + "/parcels",
+                                   headers=[("Authorization", admin), ("Authorization", second)])
         assert problem_fields(response, 400) == ["Authorization"]

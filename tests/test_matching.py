@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import doctest
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, text
 
-import app.domain.matching
-import app.domain.parcel_combination
-import app.services.matching
+from app.db.session import set_actor
 from app.domain.clock import today
 from app.domain.errors import Forbidden, InvalidInput, Unauthorized
 from app.domain.matching import Candidate, MatchRequest, combine, rank, score
 from app.domain.parcel_combination import adjacency_groups, pick_combination
 from app.domain.roles import PUBLIC, Principal, Role
 from app.services.matching import adjacent_pairs, find_matches
-from tests.server import running_service
+from tests.conftest import Clock
+from tests.resource_client import Client
 from tests.shapes import LEIPZIG_X, LEIPZIG_Y, insert_parcel, insert_site
 
 REF = date(2026, 1, 15)
@@ -54,14 +51,6 @@ def _by_key(criteria: Any) -> dict[str, Any]:
 
 
 # --- scoring (pure) ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("module", [app.domain.matching, app.domain.parcel_combination,
-                                    app.services.matching])
-def test_doctests(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 @pytest.mark.parametrize(
@@ -219,12 +208,31 @@ def rect(x: float, y: float, w: float, h: float) -> str:
             f"{x} {y + h},{x} {y})))")
 
 
+@pytest.fixture(scope="module")
+def reserved(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[Connection]:
+    """A transaction, rolled back after the module, in which no demo parcel is available
+    (all are reserved: rewriting 600 parcels and their history once, not once a test)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        set_actor(connection, "pytest")
+        connection.execute(text("UPDATE parcels SET marketing_status = 'reserviert' "
+                                "WHERE marketing_status = 'verfuegbar'"))
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
 @pytest.fixture
-def only_ours(conn: Connection) -> Connection:
-    """Within the test's transaction: no other parcel is available (the demo is reserved)."""
-    conn.execute(text("UPDATE parcels SET marketing_status = 'reserviert' "
-                      "WHERE marketing_status = 'verfuegbar'"))
-    return conn
+def only_ours(reserved: Connection) -> Iterator[Connection]:
+    """The :func:`reserved` transaction inside a savepoint that is rolled back after the test:
+    the test's parcels are the only available ones, and no test sees another's."""
+    savepoint = reserved.begin_nested()
+    try:
+        yield reserved
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
 
 
 def _parcel(conn: Connection, site: int, geom: str, junction_km: float | None = None,
@@ -414,18 +422,12 @@ def test_parcels_of_withdrawn_sites_are_not_offered(only_ours: Connection,
     out = find_matches(only_ours, SINGLES_REQUEST, ANALYST, today())
     assert out.results == ()
 
-# --- HTTP -------------------------------------------------------------------------------
+# --- HTTP ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def base_url(database_url: str, demo_loaded: dict[str, int]) -> Iterator[str]:
-    with running_service(database_url) as url:
-        yield url
-
-
-def test_http_contract(base_url: str) -> None:
+def test_http_contract(clients: dict[str, Client]) -> None:
     body = {"net_area_min_ha": 0.01, "user_group": "logistik", "max_junction_km": 50}
-    response = httpx.post(base_url + "/api/v1/matches", json=body, timeout=30)
+    response = clients["public"].post("/matches", body)
     assert response.status_code == 200, response.text
     data = response.json()
     assert set(data) == {"request", "reference_date", "results", "combinations", "enquiry_id"}
@@ -445,43 +447,46 @@ def test_http_contract(base_url: str) -> None:
     assert all(set(c) == {"key", "met", "weight", "reason"} for c in first["criteria"])
 
 
-def test_http_unknown_user_group_is_a_problem(base_url: str) -> None:
-    response = httpx.post(base_url + "/api/v1/matches",
-                          json={"net_area_min_ha": 5, "user_group": "brauerei"}, timeout=30)
+def test_http_reference_date_is_the_services_today(clients: dict[str, Client],
+                                                   clock: Clock) -> None:
+    clock.set_today(date(2026, 1, 15))
+    body = {"net_area_min_ha": 0.01, "user_group": "logistik"}
+    response = clients["public"].post("/matches", body)
+    assert response.json()["reference_date"] == "2026-01-15"
+
+
+def test_http_unknown_user_group_is_a_problem(clients: dict[str, Client]) -> None:
+    response = clients["public"].post("/matches", {"net_area_min_ha": 5, "user_group": "brauerei"})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["field"] for e in response.json()["errors"]] == ["user_group"]
 
 
-def test_http_saving_without_a_key_is_401(base_url: str) -> None:
-    response = httpx.post(base_url + "/api/v1/matches", timeout=30, json={
+def test_http_saving_without_a_key_is_401(clients: dict[str, Client]) -> None:
+    response = clients["public"].post("/matches", {
         "net_area_min_ha": 5, "user_group": "logistik", "save_enquiry": True})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-
-def _saved_enquiry(engine: Engine, enquiry_id: int) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT district_ags, requirements FROM enquiries "
-                                 "WHERE id = :id"), {"id": enquiry_id}).one()
+def _saved_enquiry(conn: Connection, enquiry_id: int) -> Any:
+    return conn.execute(text("SELECT district_ags, requirements FROM enquiries WHERE id = :id"),
+                        {"id": enquiry_id}).one()
 
 
-def test_http_saved_enquiry_belongs_to_the_editors_district(
-        base_url: str, api_keys: dict[str, str], engine: Engine) -> None:
+def test_http_saved_enquiry_belongs_to_the_editors_district(clients: dict[str, Client],
+                                                            conn: Connection) -> None:
     body = {"net_area_min_ha": 5, "user_group": "logistik", "save_enquiry": True,
             "preferred_districts": ["15088"]}
-    response = httpx.post(base_url + "/api/v1/matches", json=body, timeout=30,
-                          headers={"Authorization": f"Bearer {api_keys['editor']}"})
+    response = clients["editor"].post("/matches", body)
     assert response.status_code == 200, response.text
-    row = _saved_enquiry(engine, response.json()["enquiry_id"])
+    row = _saved_enquiry(conn, response.json()["enquiry_id"])
     assert row.district_ags == LEIPZIG  # the Leipzig editor's, not the investor's preference
     assert row.requirements["preferred_districts"] == ["15088"]
     # An admin (no district of its own) saves a regional enquiry.
-    response = httpx.post(base_url + "/api/v1/matches", json=body, timeout=30,
-                          headers={"Authorization": f"Bearer {api_keys['admin']}"})
+    response = clients["admin"].post("/matches", body)
     assert response.status_code == 200, response.text
-    row = _saved_enquiry(engine, response.json()["enquiry_id"])
+    row = _saved_enquiry(conn, response.json()["enquiry_id"])
     assert row.district_ags is None
     assert row.requirements["preferred_districts"] == ["15088"]

@@ -1,18 +1,22 @@
-"""Cross-row rules hold when conflicting writes race (real service over HTTP, real PostGIS).
+"""Cross-row rules hold when conflicting writes race (the real app, real PostGIS, commits).
 
-Each race test releases two conflicting requests at the same moment (two threads behind a
-barrier), for many rounds on fresh rows, and after every round checks the rule in the
-database and that the pair of answers is one that some serial order of the two would give.
-The database's own safety net (deferred constraint triggers of migration 0005) is tested
-directly on two connections, without the service's row locks.
+Races are staged, not hoped for: the test locks the row both requests need on a connection
+of its own, sends the first request and waits until PostgreSQL shows it waiting for that
+lock (``pg_stat_activity``), sends the second and waits for it too, then releases the lock.
+Both requests are in flight at once and PostgreSQL serves them in the order they queued, so
+each test runs both orders and checks that each pair of answers is the one that serial
+order gives, and the rule in the database. The database's own safety net (deferred
+constraint triggers of migration 0005) is tested directly on two connections, without the
+service's row locks.
+
+These tests need transactions of their own that commit; what they commit is deleted after
+the module (``committed_rows_removed``).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -25,23 +29,32 @@ from app.db.errors import translate_db_error
 from app.db.session import set_actor
 from app.domain.errors import InvalidInput
 from tests.resource_client import HALLE_SQUARE, LEIPZIG_SQUARE, Client, problem_fields
+from tests.server import high_water_marks, purge_above, wait_for_lock_waiters
 from tests.shapes import LEIPZIG_X, LEIPZIG_Y, insert_parcel, insert_site, square
-
-#: Rounds per race; enough to hit the window of the unlocked check nearly every time.
-ROUNDS = 20
 
 #: Parcels of the given sites that are on offer although their site is withdrawn.
 _MARKETED_ON_WITHDRAWN = text(
     "SELECT p.id FROM parcels p JOIN sites s ON s.id = p.site_id "
     "WHERE s.withdrawn_at IS NOT NULL AND p.marketing_status IN ('verfuegbar', 'reserviert') "
     "AND s.id = ANY(:sites)")
+_LOCK_SITE = text("SELECT 1 FROM sites WHERE id = :id FOR UPDATE")
+_LOCK_PARCEL = text("SELECT 1 FROM parcels WHERE id = :id FOR UPDATE")
 
 Call = Callable[[], httpx.Response]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def committed_rows_removed(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[None]:
+    """Delete what the module committed; check that the tables are as they were."""
+    marks = high_water_marks(engine)
+    yield
+    purge_above(engine, marks)
+    assert high_water_marks(engine) == marks
+
+
 @pytest.fixture(scope="module")
-def admin(clients: dict[str, Client]) -> Client:
-    return clients["admin"]
+def admin(committing_clients: dict[str, Client]) -> Client:
+    return committing_clients["admin"]
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +63,26 @@ def pool() -> Iterator[ThreadPoolExecutor]:
         yield executor
 
 
-def _race(pool: ThreadPoolExecutor, first: Call, second: Call
-          ) -> tuple[httpx.Response, httpx.Response]:
-    """Send both requests at once; their answers in the same order."""
-    barrier = threading.Barrier(2)
+def _queued(engine: Engine, future: Future[httpx.Response], waiters: int) -> None:
+    """Wait until ``waiters`` sessions wait for a lock; fail at once if ``future`` answered
+    instead (a request that never waited for the held lock)."""
+    wait_for_lock_waiters(engine, waiters, unless=future.done)
+    if future.done():
+        raise AssertionError(f"answered without waiting for the lock: {future.result().text}")
 
-    def released(call: Call) -> httpx.Response:
-        barrier.wait(timeout=30)
-        return call()
 
-    one, two = pool.submit(released, first), pool.submit(released, second)
+def _in_order(engine: Engine, pool: ThreadPoolExecutor, lock: tuple[Any, int],
+              first: Call, second: Call) -> tuple[httpx.Response, httpx.Response]:
+    """Both requests in flight at once, queued in this order behind ``lock`` (a statement
+    and a row id) held by the test; their answers in the same order."""
+    statement, row_id = lock
+    with engine.connect() as holder:
+        holder.execute(statement, {"id": row_id})
+        one = pool.submit(first)
+        _queued(engine, one, 1)
+        two = pool.submit(second)
+        _queued(engine, two, 2)
+        holder.rollback()
     return one.result(timeout=60), two.result(timeout=60)
 
 
@@ -100,90 +123,117 @@ def _codes(response: httpx.Response) -> list[str]:
     return [e["code"] for e in response.json().get("errors", [])]
 
 
+@pytest.mark.parametrize("move_first", [True, False])
 def test_moving_a_parcel_onto_a_site_being_withdrawn(admin: Client, engine: Engine,
-                                                     pool: ThreadPoolExecutor) -> None:
-    for _ in range(ROUNDS):
-        home, target = _site(admin), _site(admin)
-        parcel = _parcel(admin, home["id"])
-        move = partial(admin.patch, f"/parcels/{parcel['id']}", {"site_id": target["id"]},
-                       parcel["_etag"])
-        moved, withdrawn = _race(pool, move, _withdraw(admin, target["id"]))
-        _assert_no_marketed_parcel_on_a_withdrawn_site(engine, home["id"], target["id"])
-        pair = (moved.status_code, withdrawn.status_code)
-        assert pair in {(200, 409), (422, 200)}, (moved.text, withdrawn.text)
-        if pair == (422, 200):
-            assert problem_fields(moved, 422) == ["site_id"]
-            assert _codes(moved) == ["withdrawn_site"]
-        assert _site_withdrawn(engine, target["id"]) is (pair == (422, 200))
+                                                     pool: ThreadPoolExecutor,
+                                                     move_first: bool) -> None:
+    home, target = _site(admin), _site(admin)
+    parcel = _parcel(admin, home["id"])
+    move = partial(admin.patch, f"/parcels/{parcel['id']}", {"site_id": target["id"]},
+                   parcel["_etag"])
+    withdraw = _withdraw(admin, target["id"])
+    lock = (_LOCK_SITE, target["id"])
+    if move_first:
+        moved, withdrawn = _in_order(engine, pool, lock, move, withdraw)
+        assert (moved.status_code, withdrawn.status_code) == (200, 409), (moved.text,
+                                                                          withdrawn.text)
+    else:
+        withdrawn, moved = _in_order(engine, pool, lock, withdraw, move)
+        assert (moved.status_code, withdrawn.status_code) == (422, 200), (moved.text,
+                                                                          withdrawn.text)
+        assert problem_fields(moved, 422) == ["site_id"]
+        assert _codes(moved) == ["withdrawn_site"]
+    _assert_no_marketed_parcel_on_a_withdrawn_site(engine, home["id"], target["id"])
+    assert _site_withdrawn(engine, target["id"]) is not move_first
 
 
+@pytest.mark.parametrize("create_first", [True, False])
 def test_creating_a_parcel_on_a_site_being_withdrawn(admin: Client, engine: Engine,
-                                                     pool: ThreadPoolExecutor) -> None:
-    for _ in range(ROUNDS):
-        site = _site(admin)
-        create = partial(admin.post, "/parcels", _parcel_body(site["id"]))
-        created, withdrawn = _race(pool, create, _withdraw(admin, site["id"]))
-        _assert_no_marketed_parcel_on_a_withdrawn_site(engine, site["id"])
-        pair = (created.status_code, withdrawn.status_code)
-        assert pair in {(201, 409), (422, 200)}, (created.text, withdrawn.text)
-        if pair == (422, 200):
-            assert problem_fields(created, 422) == ["site_id"]
-        assert _site_withdrawn(engine, site["id"]) is (pair == (422, 200))
+                                                     pool: ThreadPoolExecutor,
+                                                     create_first: bool) -> None:
+    site = _site(admin)
+    create = partial(admin.post, "/parcels", _parcel_body(site["id"]))
+    withdraw = _withdraw(admin, site["id"])
+    lock = (_LOCK_SITE, site["id"])
+    if create_first:
+        created, withdrawn = _in_order(engine, pool, lock, create, withdraw)
+        assert (created.status_code, withdrawn.status_code) == (201, 409), (created.text,
+                                                                            withdrawn.text)
+    else:
+        withdrawn, created = _in_order(engine, pool, lock, withdraw, create)
+        assert (created.status_code, withdrawn.status_code) == (422, 200), (created.text,
+                                                                            withdrawn.text)
+        assert problem_fields(created, 422) == ["site_id"]
+    _assert_no_marketed_parcel_on_a_withdrawn_site(engine, site["id"])
+    assert _site_withdrawn(engine, site["id"]) is not create_first
 
 
+@pytest.mark.parametrize("market_first", [True, False])
 def test_marketing_a_parcel_again_while_its_site_is_withdrawn(admin: Client, engine: Engine,
-                                                              pool: ThreadPoolExecutor) -> None:
-    for _ in range(ROUNDS):
-        site = _site(admin)
-        parcel = _parcel(admin, site["id"])
-        off = admin.post(f"/parcels/{parcel['id']}/withdraw")
-        assert off.status_code == 200, off.text
-        market = partial(admin.patch, f"/parcels/{parcel['id']}",
-                         {"marketing_status": "verfuegbar"}, off.headers["ETag"])
-        marketed, withdrawn = _race(pool, market, _withdraw(admin, site["id"]))
-        _assert_no_marketed_parcel_on_a_withdrawn_site(engine, site["id"])
-        pair = (marketed.status_code, withdrawn.status_code)
-        assert pair in {(200, 409), (409, 200)}, (marketed.text, withdrawn.text)
-        assert _site_withdrawn(engine, site["id"]) is (pair == (409, 200))
+                                                              pool: ThreadPoolExecutor,
+                                                              market_first: bool) -> None:
+    site = _site(admin)
+    parcel = _parcel(admin, site["id"])
+    off = admin.post(f"/parcels/{parcel['id']}/withdraw")
+    assert off.status_code == 200, off.text
+    market = partial(admin.patch, f"/parcels/{parcel['id']}",
+                     {"marketing_status": "verfuegbar"}, off.headers["ETag"])
+    withdraw = _withdraw(admin, site["id"])
+    lock = (_LOCK_SITE, site["id"])
+    if market_first:
+        marketed, withdrawn = _in_order(engine, pool, lock, market, withdraw)
+        expected = (200, 409)
+    else:
+        withdrawn, marketed = _in_order(engine, pool, lock, withdraw, market)
+        expected = (409, 200)
+    assert (marketed.status_code, withdrawn.status_code) == expected, (marketed.text,
+                                                                       withdrawn.text)
+    _assert_no_marketed_parcel_on_a_withdrawn_site(engine, site["id"])
+    assert _site_withdrawn(engine, site["id"]) is not market_first
 
 
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
 def test_partner_lists_replaced_at_once_stay_whole(admin: Client, engine: Engine,
-                                                   pool: ThreadPoolExecutor) -> None:
-    """Two partner lists sent at once: both apply in some order, and the shares sum to 100."""
+                                                   pool: ThreadPoolExecutor,
+                                                   order: tuple[int, int]) -> None:
+    """Two partner lists sent at once: both apply, in the order they queued, and the list
+    that stays is the second one, whole (its shares sum to 100)."""
     lists = ([{"municipality_ags": "14713000", "share_pct": 60},
               {"municipality_ags": "14729010", "share_pct": 40}],
              [{"municipality_ags": "14729010", "share_pct": 25},
               {"municipality_ags": "14729020", "share_pct": 75}])
-    expected = [sorted((p["municipality_ags"], float(p["share_pct"])) for p in partners)
-                for partners in lists]
-    for _ in range(ROUNDS // 2):
-        site = _site(admin)
-        path = f"/sites/{site['id']}"
-        answers = _race(pool, *(partial(admin.patch, path, {"partners": partners}, "*")
-                                for partners in lists))
-        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
-        with engine.connect() as conn:
-            rows = sorted((r.municipality_ags, float(r.share_pct)) for r in conn.execute(text(
-                "SELECT municipality_ags, share_pct FROM site_partners WHERE site_id = :id"),
-                {"id": site["id"]}))
-        assert rows in expected
+    site = _site(admin)
+    path = f"/sites/{site['id']}"
+    first, second = (partial(admin.patch, path, {"partners": lists[i]}, "*") for i in order)
+    answers = _in_order(engine, pool, (_LOCK_SITE, site["id"]), first, second)
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    with engine.connect() as conn:
+        rows = sorted((r.municipality_ags, float(r.share_pct)) for r in conn.execute(text(
+            "SELECT municipality_ags, share_pct FROM site_partners WHERE site_id = :id"),
+            {"id": site["id"]}))
+    last = lists[order[1]]
+    assert rows == sorted((p["municipality_ags"], float(p["share_pct"])) for p in last)
 
 
+@pytest.mark.parametrize("sale_first", [True, False])
 def test_sale_recorded_while_its_parcel_moves(admin: Client, engine: Engine,
-                                              pool: ThreadPoolExecutor) -> None:
+                                              pool: ThreadPoolExecutor, sale_first: bool) -> None:
     """A sale taking its site and place from a parcel sees the parcel before or after a
     concurrent move (site and district of the same state), never a mix of both."""
-    for _ in range(ROUNDS // 2):
-        leipzig, halle = _site(admin), _site(admin, "15002000")
-        parcel = _parcel(admin, leipzig["id"])
-        sale = partial(admin.post, "/land-sales", {
-            "parcel_id": parcel["id"], "sale_date": "2024-05-02", "area_ha": 1.0})
-        move = partial(admin.patch, f"/parcels/{parcel['id']}",
-                       {"site_id": halle["id"], "geometry": HALLE_SQUARE}, parcel["_etag"])
-        sold, moved = _race(pool, sale, move)
-        assert (sold.status_code, moved.status_code) == (201, 200), (sold.text, moved.text)
-        place = (sold.json()["site_id"], sold.json()["district_ags"])
-        assert place in {(leipzig["id"], "14713"), (halle["id"], "15002")}
+    leipzig, halle = _site(admin), _site(admin, "15002000")
+    parcel = _parcel(admin, leipzig["id"])
+    sale = partial(admin.post, "/land-sales", {
+        "parcel_id": parcel["id"], "sale_date": "2024-05-02", "area_ha": 1.0})
+    move = partial(admin.patch, f"/parcels/{parcel['id']}",
+                   {"site_id": halle["id"], "geometry": HALLE_SQUARE}, parcel["_etag"])
+    lock = (_LOCK_PARCEL, parcel["id"])
+    if sale_first:
+        sold, moved = _in_order(engine, pool, lock, sale, move)
+    else:
+        moved, sold = _in_order(engine, pool, lock, move, sale)
+    assert (sold.status_code, moved.status_code) == (201, 200), (sold.text, moved.text)
+    place = (sold.json()["site_id"], sold.json()["district_ags"])
+    assert place == ((leipzig["id"], "14713") if sale_first else (halle["id"], "15002"))
 
 
 # --- the database's safety net, without the service's locks --------------------------------
@@ -259,9 +309,11 @@ def test_database_catches_the_unlocked_race(engine: Engine,
         site_tx.commit()
         _refused_commit(parcel_tx)
     else:
-        # The parcel's commit-time check waits for the site's row lock: commit it meanwhile.
+        # The parcel's commit-time check waits for the site's row lock: commit it once the
+        # check is seen waiting.
         with ThreadPoolExecutor(max_workers=1) as executor:
             waiting = executor.submit(_refused_commit, parcel_tx)
+            wait_for_lock_waiters(engine, 1, unless=waiting.done)
             site_tx.commit()
             assert waiting.result(timeout=30).problems[0].field == "site_id"
     _assert_no_marketed_parcel_on_a_withdrawn_site(engine, site_id)
@@ -277,16 +329,16 @@ def test_a_deadlock_is_answered_as_a_problem(admin: Client, engine: Engine,
     with engine.connect() as outside:
         outside.begin()
         outside.execute(text("SET LOCAL lock_timeout = '20s'"))
-        outside.execute(text("SELECT 1 FROM parcels WHERE id = :id FOR UPDATE"),
-                        {"id": parcel["id"]})
+        outside.execute(_LOCK_PARCEL, {"id": parcel["id"]})
         move = pool.submit(admin.patch, f"/parcels/{parcel['id']}", {"site_id": target["id"]},
                            parcel["_etag"])
-        _wait_for_lock_wait(engine)  # the move holds the target site and waits for the parcel
+        # the move holds the target site and waits for the parcel
+        wait_for_lock_waiters(engine, 1, unless=move.done)
         outside_victim = False
         try:
             outside.execute(text("SELECT 1 FROM sites WHERE id = :id FOR UPDATE"),
                             {"id": target["id"]})
-        except DBAPIError as exc:  # only if this side waited first (a very slow machine)
+        except DBAPIError as exc:  # only if this side's deadlock check ran first
             outside_victim = getattr(exc.orig, "pgcode", None) == "40P01"
         outside.rollback()
         answer = move.result(timeout=60)
@@ -298,17 +350,3 @@ def test_a_deadlock_is_answered_as_a_problem(admin: Client, engine: Engine,
     assert answer.headers["retry-after"] == "1"
     assert "collided with a concurrent" in answer.json()["detail"]
     assert admin.get(f"/parcels/{parcel['id']}").json()["site_id"] == home["id"]
-
-
-def _wait_for_lock_wait(engine: Engine, timeout_s: float = 10.0) -> None:
-    """Block until some session of the service waits for a lock."""
-    deadline = time.monotonic() + timeout_s
-    with engine.connect() as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND application_name = 'gefis-md' AND wait_event_type = 'Lock'")).scalar_one()
-            if waiting:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the service never waited for the parcel's lock")

@@ -5,16 +5,11 @@ Land sales and enquiries are in ``test_resource_sales.py`` and ``test_resource_e
 
 from __future__ import annotations
 
-import doctest
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, text
 
-import app.api.etags
-import app.api.list_params
-import app.db.queries.keyset
-import app.domain.enquiry_input
 from tests.resource_client import (
     HALLE_SQUARE,
     LEIPZIG_SQUARE,
@@ -50,13 +45,6 @@ def editor_halle(clients: dict[str, Client]) -> Client:
 @pytest.fixture
 def admin(clients: dict[str, Client]) -> Client:
     return clients["admin"]
-
-
-@pytest.mark.parametrize("module", [app.api.etags, app.api.list_params, app.db.queries.keyset,
-                                    app.domain.enquiry_input])
-def test_doctests(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0 and result.failed == 0
 
 
 # --- districts and municipalities -------------------------------------------------------

@@ -1,55 +1,52 @@
-"""The running service over real HTTP: health, OpenAPI docs, vocabularies, problem+json."""
+"""The service over HTTP (in-process): health, OpenAPI docs, vocabularies, problem+json."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
-import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, text
 
 from app.db.status import migration_head
 from app.domain.vocab import VOCABULARIES
-from tests.conftest import create_scratch_database, drop_scratch_database
-from tests.server import running_service
 
 
-@pytest.fixture(scope="module")
-def base_url(database_url: str) -> Iterator[str]:
-    with running_service(database_url) as url:
-        yield url
-
-
-def test_health_reports_postgis_and_migration_head(base_url: str) -> None:
-    response = httpx.get(base_url + "/health")
+def test_health_reports_postgis_and_migration_head(http: TestClient) -> None:
+    response = http.get("/health")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
     assert body["postgis_version"].startswith("3.")
     assert body["migration"] == {"database": migration_head(), "head": migration_head(),
                                  "up_to_date": True}
+    assert body["load"]["in_flight"] == 0 and body["load"]["saturated"] is False
 
 
-def test_health_is_503_on_an_unmigrated_database() -> None:
-    url = create_scratch_database("gefis_unmigrated")
-    try:
-        with running_service(url) as base:
-            response = httpx.get(base + "/health")
-    finally:
-        drop_scratch_database(url)
+def test_health_is_503_on_an_unmigrated_database(http: TestClient, conn: Connection) -> None:
+    """No ``alembic_version`` table: what ``/health`` sees on a database nobody migrated
+    (dropped inside the test's transaction, which is rolled back)."""
+    conn.execute(text("DROP TABLE alembic_version"))
+    response = http.get("/health")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
-    assert "migrate" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert "revision None" in detail and migration_head() in detail and "migrate" in detail
 
 
-def test_openapi_docs_are_served(base_url: str) -> None:
-    assert httpx.get(base_url + "/docs").status_code == 200
-    spec = httpx.get(base_url + "/openapi.json").json()
+def test_health_is_503_on_a_database_behind_the_code(http: TestClient, conn: Connection) -> None:
+    conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    response = http.get("/health")
+    assert response.status_code == 503
+    assert "revision 0001" in response.json()["detail"]
+
+
+def test_openapi_docs_are_served(http: TestClient) -> None:
+    assert http.get("/docs").status_code == 200
+    spec = http.get("/openapi.json").json()
     assert "/health" in spec["paths"]
     assert "/api/v1/vocabularies" in spec["paths"]
 
 
-def test_vocabularies_list_every_code_with_german_label(base_url: str) -> None:
-    body = httpx.get(base_url + "/api/v1/vocabularies").json()
+def test_vocabularies_list_every_code_with_german_label(http: TestClient) -> None:
+    body = http.get("/api/v1/vocabularies").json()
     assert set(body) == set(VOCABULARIES)
     availability = body["availability"]
     assert availability["ordered"] is True
@@ -59,15 +56,15 @@ def test_vocabularies_list_every_code_with_german_label(base_url: str) -> None:
     assert restriction["erhoeht"] == "erhöht"
 
 
-def test_unknown_vocabulary_is_a_problem_document(base_url: str) -> None:
-    response = httpx.get(base_url + "/api/v1/vocabularies/farben")
+def test_unknown_vocabulary_is_a_problem_document(http: TestClient) -> None:
+    response = http.get("/api/v1/vocabularies/farben")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["status"] == 404 and "farben" in body["detail"]
 
 
-def test_unknown_path_is_a_problem_document(base_url: str) -> None:
-    response = httpx.get(base_url + "/gibt-es-nicht")
+def test_unknown_path_is_a_problem_document(http: TestClient) -> None:
+    response = http.get("/gibt-es-nicht")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"

@@ -10,7 +10,7 @@ reported with weight 0; a candidate failing one scores 0 here:
 - suitable for the requested user group (``user_group``);
 - restriction level within the tolerance (``restriction``); ``unbekannt`` is never within
   a tolerance, because nobody has checked it;
-- for a single parcel (not a combination), applied by the service: net area at least the
+- for a single parcel (not a combination), also applied in SQL: net area at least the
   minimum. A parcel that is too small cannot host the investor however well it scores
   otherwise (a weighted sum alone would rank a small, well-connected parcel above a large
   enough one); such parcels are offered only as parts of a combination of adjacent parcels.
@@ -31,6 +31,9 @@ district       10     lies in one of the preferred districts (if any are given)
 
 ``score = 100 × (weight met) / (weight asked for)``, rounded to 0.1; a candidate failing a
 hard condition scores 0. Ranking: score descending, then larger net area, then smaller id.
+The weight asked for depends on the request alone (:func:`asked_weights`), so the service
+ranks in SQL by the weight met, with one condition per criterion mirroring the functions
+here; reasons are written here, only for the parcels returned.
 
 A combination of adjacent parcels is scored as one unit (:func:`combine`): its area is the
 sum; every other attribute takes its worst case over the parts (latest availability, longest
@@ -281,27 +284,69 @@ def _district(preferred: Sequence[str], c: Candidate) -> Criterion:
                      f"({', '.join(preferred)})")
 
 
+def asked_weights(request: MatchRequest) -> dict[str, int]:
+    """The scored criteria ``request`` asks for, in report order, with their weights.
+
+    The area criterion always counts, the others only when asked for. Their sum is the
+    denominator of the score, so it depends on the request alone, never on a candidate.
+
+    >>> asked_weights(MatchRequest(net_area_min_ha=10, user_group="logistik", max_junction_km=5))
+    {'net_area': 30, 'junction': 15}
+    """
+    asked = {
+        "net_area": True,
+        "available_by": request.needed_by is not None,
+        "junction": request.max_junction_km is not None,
+        "rail_siding": request.rail_siding_required,
+        "operation_24h": request.operation_24h_required,
+        "district": bool(request.preferred_districts),
+    }
+    return {key: WEIGHTS[key] for key, wanted in asked.items() if wanted}
+
+
+def _scored_criterion(
+    key: str, request: MatchRequest, c: Candidate, reference: date
+) -> Criterion:
+    """The scored criterion ``key`` (one of :func:`asked_weights`) evaluated for ``c``."""
+    if key == "net_area":
+        return _net_area(request, c)
+    if key == "available_by" and request.needed_by is not None:
+        return _available_by(request.needed_by, c, reference)
+    if key == "junction" and request.max_junction_km is not None:
+        return _junction(request.max_junction_km, c)
+    if key == "rail_siding":
+        return Criterion("rail_siding", c.rail_siding, WEIGHTS["rail_siding"],
+                         "Gleisanschluss vorhanden" if c.rail_siding
+                         else "kein Gleisanschluss – gefordert")
+    if key == "operation_24h":
+        return Criterion("operation_24h", c.operation_24h, WEIGHTS["operation_24h"],
+                         "24-Stunden-Betrieb zulässig" if c.operation_24h
+                         else "24-Stunden-Betrieb nicht zulässig – gefordert")
+    if key == "district":
+        return _district(request.preferred_districts, c)
+    raise ValueError(f"criterion {key!r} is not asked for by the request")
+
+
 def criteria_for(request: MatchRequest, c: Candidate, reference: date) -> list[Criterion]:
     """Every criterion the request asks for, evaluated for ``c`` (hard conditions first)."""
-    out = [_user_group(request, c), _restriction(request, c), _net_area(request, c)]
-    if request.needed_by is not None:
-        out.append(_available_by(request.needed_by, c, reference))
-    if request.max_junction_km is not None:
-        out.append(_junction(request.max_junction_km, c))
-    if request.rail_siding_required:
-        out.append(Criterion("rail_siding", c.rail_siding, WEIGHTS["rail_siding"],
-                             "Gleisanschluss vorhanden" if c.rail_siding
-                             else "kein Gleisanschluss – gefordert"))
-    if request.operation_24h_required:
-        out.append(Criterion("operation_24h", c.operation_24h, WEIGHTS["operation_24h"],
-                             "24-Stunden-Betrieb zulässig" if c.operation_24h
-                             else "24-Stunden-Betrieb nicht zulässig – gefordert"))
-    if request.preferred_districts:
-        out.append(_district(request.preferred_districts, c))
+    out = [_user_group(request, c), _restriction(request, c)]
+    out += [_scored_criterion(key, request, c, reference) for key in asked_weights(request)]
     if c.parts > 1:
         out = [x if x.key == "net_area" else replace(x, reason=WORST_PART + x.reason)
                for x in out]
     return out
+
+
+def points_for(met: int, asked: int) -> float:
+    """The score for ``met`` of ``asked`` weight: ``100 × met / asked``, rounded to 0.1.
+
+    Strictly increasing in ``met`` (weights are multiples of 5, at most 100 are asked), so
+    ranking by the weight met ranks by score.
+
+    >>> points_for(30, 45), points_for(45, 80)
+    (66.7, 56.2)
+    """
+    return round(100.0 * met / asked, 1)
 
 
 def score(
@@ -325,9 +370,12 @@ def score(
     criteria = criteria_for(request, candidate, reference_date)
     if not all(x.met for x in criteria if x.key in HARD_KEYS):
         return 0.0, criteria
-    asked = sum(x.weight for x in criteria)
-    met = sum(x.weight for x in criteria if x.met)
-    return round(100.0 * met / asked, 1), criteria
+    return points_for(met_weight(criteria), sum(x.weight for x in criteria)), criteria
+
+
+def met_weight(criteria: Iterable[Criterion]) -> int:
+    """The weight of the criteria met (hard conditions weigh 0)."""
+    return sum(x.weight for x in criteria if x.met)
 
 
 def rank(

@@ -123,9 +123,10 @@ def _codes(name: str, what: str) -> FilterParam:
 def _num(name: str, description: str, *, unit: str, low: str, high: str,
          sortable: bool = True, tile: bool = False, aliases: tuple[str, ...] = (),
          sql: str | None = None, visibility: Visibility = V.PUBLIC,
-         field_type: FieldType = T.NUMBER) -> ParcelField:
+         field_type: FieldType = T.NUMBER, nullable: bool = True) -> ParcelField:
     return ParcelField(
         name, sql or f"p.{name}", field_type, description, unit=unit, visibility=visibility,
+        nullable=nullable,
         filters=(FilterParam(low, Op.GE, f"{description}: at least ({unit})"),
                  FilterParam(high, Op.LE, f"{description}: at most ({unit})")),
         sortable=sortable, tile=tile, import_aliases=aliases)
@@ -208,7 +209,7 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
                 filters=(_codes("marketing_status", "Marketing status (default: verfuegbar)"),),
                 import_aliases=("Vermarktungsstand", "Status")),
     _num("gross_area_ha", "Gross area (from the geometry in EPSG:25832)", unit="ha",
-         low="gross_area_min_ha", high="gross_area_max_ha"),
+         low="gross_area_min_ha", high="gross_area_max_ha", nullable=False),
     ParcelField("net_area_ha", "p.net_area_ha", T.NUMBER,
                 "Net area: as given, else gross (75 % of gross when unserviced)", unit="ha",
                 nullable=False, sortable=True, tile=True,

@@ -82,13 +82,6 @@ AVAILABILITY = _vocab(
 #: Availability classes with a horizon, from earliest to latest (``unbekannt`` has none).
 AVAILABILITY_HORIZON: tuple[str, ...] = ("sofort", "kurzfristig", "mittelfristig", "langfristig")
 
-#: Latest number of years from the reference date until land of a class becomes available,
-#: used where a parcel has no ``available_from`` date (``langfristig`` is open-ended; the
-#: study's "more than 5 years" is taken as the start of year 6).
-AVAILABILITY_YEARS_UNTIL: dict[str, int] = {
-    "sofort": 0, "kurzfristig": 2, "mittelfristig": 5, "langfristig": 6,
-}
-
 RESTRICTION_LEVEL = _vocab(
     "restriction_level", "Verwertungsbeschränkung",
     ("keine", "keine"),

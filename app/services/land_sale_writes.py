@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app.db.queries.parcels.rows import parcel_district, parcel_location
 from app.domain.errors import InvalidInput
 from app.domain.land_sale_input import LOCATION_FIELDS, LandSaleCreate, LandSalePatch
 from app.domain.roles import Principal, ensure_can_write_district
@@ -97,10 +98,7 @@ def _location_of_reference(conn: Connection, parcel_id: int | None,
                            site_id: int | None) -> dict[str, Any] | None:
     """Location of the parcel (a point on it) or else the site sold, if one is named."""
     if parcel_id is not None:
-        row = conn.execute(text(
-            "SELECT district_ags, municipality_ags, ST_AsEWKT(ST_PointOnSurface(geom_25832)) "
-            "AS geom_25832 FROM parcels WHERE id = :id"), {"id": parcel_id}).mappings().one()
-        return dict(row)
+        return parcel_location(conn, parcel_id)
     if site_id is not None:
         row = conn.execute(text(
             "SELECT district_ags, municipality_ags, NULL AS geom_25832 FROM sites WHERE id = :id"),
@@ -124,8 +122,7 @@ def _reference(conn: Connection, parcel_id: int | None, site_id: int | None
                ) -> _Reference | None:
     """Where the parcel (if named) or else the site sold lies; ``None`` if neither is named."""
     if parcel_id is not None:
-        district = conn.execute(text("SELECT district_ags FROM parcels WHERE id = :id"),
-                                {"id": parcel_id}).scalar_one()
+        district = parcel_district(conn, parcel_id)
         return _Reference("parcel_id", f"parcel {parcel_id}", district, frozenset({district}))
     if site_id is not None:
         row = conn.execute(text(

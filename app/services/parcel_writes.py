@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app.db.queries.parcels.rows import insert_sale_of_parcel, parcel_site_id, same_shape
 from app.domain.errors import Conflict, InvalidInput
 from app.domain.filters import MARKETED_STATUS as ACTIVE_STATUS
 from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
@@ -71,12 +72,7 @@ def _check_transition(current: Any, new_status: str, site: Any = None) -> None:
 
 
 def _same_shape(conn: Connection, parcel_id: int, ewkt: str) -> bool:
-    same: bool = conn.execute(text(
-        "SELECT ST_NPoints(p.geom_25832) = ST_NPoints(g.geom) "
-        "AND ST_HausdorffDistance(p.geom_25832, g.geom) < :tolerance "
-        "FROM parcels p, (SELECT ST_GeomFromEWKT(:ewkt) AS geom) g WHERE p.id = :id"),
-        {"ewkt": ewkt, "id": parcel_id, "tolerance": SAME_SHAPE_TOLERANCE_M}).scalar_one()
-    return same
+    return same_shape(conn, parcel_id, ewkt, SAME_SHAPE_TOLERANCE_M)
 
 
 def _lock_site(conn: Connection, site_id: int | None) -> Any:
@@ -141,8 +137,7 @@ def update_parcel(conn: Connection, principal: Principal, parcel_id: int, data: 
     markets = not moves and data.marketing_status in ACTIVE_STATUS
     site_id = data.site_id if moves else None
     if markets:
-        site_id = conn.execute(text("SELECT site_id FROM parcels WHERE id = :id"),
-                               {"id": parcel_id}).scalar_one_or_none()
+        site_id = parcel_site_id(conn, parcel_id)
     site = _lock_site(conn, site_id)
     current = _locked(conn, principal, parcel_id, expected_version)
     if markets and current.marketing_status == "zurueckgezogen" and current.site_id != site_id:
@@ -193,13 +188,7 @@ def sell_parcel(conn: Connection, principal: Principal, parcel_id: int, sale: Sa
     if current.marketing_status == "zurueckgezogen":
         raise Conflict(f"parcel {parcel_id} is withdrawn: market it again before selling it")
     version = _set_status(conn, parcel_id, "marketing_status = 'verkauft'")
-    sale_id = conn.execute(text(
-        "INSERT INTO land_sales (sale_date, district_ags, municipality_ags, parcel_id, site_id, "
-        "area_ha, price_eur_m2, buyer_user_group, buyer_origin, geom_25832) "
-        "SELECT :sale_date, district_ags, municipality_ags, id, site_id, "
-        "coalesce(:area_ha, net_area_ha), :price, :group, :origin, ST_PointOnSurface(geom_25832) "
-        "FROM parcels WHERE id = :id RETURNING id"),
-        {"sale_date": sale.sale_date, "area_ha": sale.area_ha, "price": sale.price_eur_m2,
-         "group": sale.buyer_user_group, "origin": sale.buyer_origin, "id": parcel_id},
-    ).scalar_one()
+    sale_id = insert_sale_of_parcel(conn, parcel_id, {
+        "sale_date": sale.sale_date, "area_ha": sale.area_ha, "price": sale.price_eur_m2,
+        "group": sale.buyer_user_group, "origin": sale.buyer_origin})
     return WriteResult(parcel_id, version), sale_id

@@ -17,9 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+from app.db.queries.parcels import parcel_sums
+from app.domain.clock import today
 from app.domain.errors import Conflict, InvalidInput
 from app.domain.filters import MARKETED_STATUS as ACTIVE_STATUS
-from app.domain.roles import Principal, ensure_can_write, ensure_can_write_district
+from app.domain.filters import ParcelFilter
+from app.domain.roles import STAFF, Principal, ensure_can_write, ensure_can_write_district
 from app.domain.site_input import PartnerInput, SiteCreate, SitePatch
 from app.services.geometry_input import PreparedGeometry, prepare_polygon
 from app.services.write_common import (
@@ -183,9 +186,9 @@ def withdraw_site(conn: Connection, principal: Principal, site_id: int,
     current = lock_row(conn, "sites", _LOCKED_COLUMNS, site_id, "site")
     ensure_can_write_district(principal, current.district_ags)
     ensure_version("site", site_id, current.version, expected_version)
-    active = conn.execute(text(
-        "SELECT count(*) FROM parcels WHERE site_id = :id AND marketing_status = ANY(:active)"),
-        {"id": site_id, "active": list(ACTIVE_STATUS)}).scalar_one()
+    (supply,) = parcel_sums(conn, ParcelFilter(site_id=(site_id,), marketing_status=ACTIVE_STATUS),
+                            viewer=STAFF, reference=today())
+    active = supply["parcels"]
     if active:
         raise Conflict(
             f"site {site_id} still has {active} parcel(s) being marketed (verfuegbar or "

@@ -45,6 +45,9 @@ class SortKey:
     sql_type: str | None = "bigint"
     descending: bool = False
     present_sql: str | None = None
+    absent_sql: str | None = None
+    #: whether some rows lack a value (``False``: one branch, e.g. a NOT NULL column)
+    nullable: bool = True
 
     def __str__(self) -> str:
         return ("-" if self.descending else "") + self.name
@@ -53,6 +56,12 @@ class SortKey:
     def present(self) -> str:
         """SQL: the row belongs to the branch with values."""
         return self.present_sql or f"{self.value_sql} IS NOT NULL"
+
+    @property
+    def absent(self) -> str:
+        """SQL: the row belongs to the branch without values (the negation of ``present``,
+        written so that a partial ``WHERE column IS NULL`` index can serve it)."""
+        return self.absent_sql or f"{self.value_sql} IS NULL"
 
     @classmethod
     def parse(cls, value: str | None, allowed: dict[str, str], default: str,
@@ -135,14 +144,14 @@ def _branch(q: ListQuery, sort: SortKey, branch: int, bound: str | None, backwar
     else:
         value = f"CAST(NULL AS {sort.sql_type})" if sort.sql_type else "NULL"
         order = f"{q.id_sql}{d}"
-        where.append(f"({sort.present}) IS NOT TRUE")
+        where.append(sort.absent)
     if bound == "value":
         op = "<" if fetch_desc else ">"
         bound_value = f"CAST(:k_value AS {sort.sql_type})" if sort.sql_type else ":k_value"
         where.append(f"({sort.value_sql}, {q.id_sql}) {op} ({bound_value}, :k_id)")
     elif bound == "id":
         where.append(f"{q.id_sql} {'<' if fetch_desc else '>'} :k_id")
-    return (f"(SELECT ({q.document_sql}) AS doc, {value} AS k, {q.id_sql} AS i, {branch} AS b "
+    return (f"(SELECT {value} AS k, {q.id_sql} AS i, {branch} AS b "
             f"FROM {q.from_sql} WHERE {' AND '.join(where) or 'true'} "
             f"ORDER BY {order} LIMIT :k_fetch)")
 
@@ -150,6 +159,9 @@ def _branch(q: ListQuery, sort: SortKey, branch: int, bound: str | None, backwar
 def _branches(q: ListQuery, sort: SortKey, cursor: Cursor | None) -> list[str]:
     if sort.value_sql is None:
         bound = None if cursor is None else "id"
+        return [_branch(q, sort, 0, bound, cursor is not None and cursor.backward)]
+    if not sort.nullable:
+        bound = None if cursor is None else "value"
         return [_branch(q, sort, 0, bound, cursor is not None and cursor.backward)]
     if cursor is None:
         return [_branch(q, sort, 0, None, False), _branch(q, sort, 1, None, False)]
@@ -213,8 +225,11 @@ WITH fetched AS (
             'rel', 'prev', 'type', CAST(:k_media AS text),
             'href', CAST(:k_prev AS text) || ends.prev) END)
     ) AS l(pos, link) WHERE l.link IS NOT NULL
+), docs AS (
+    SELECT ({document}) AS doc, {id_sql} AS i FROM {q_from}
+    WHERE {id_sql} IN (SELECT kept.i FROM kept)
 ), items AS (
-    SELECT json_agg(CAST(kept.doc AS json) ORDER BY kept.ord) AS value FROM kept
+    SELECT json_agg(docs.doc ORDER BY kept.ord) AS value FROM kept JOIN docs ON docs.i = kept.i
 )
 SELECT CAST(json_build_object({', '.join(head)}) AS text) FROM n, links, items"""
 

@@ -43,10 +43,13 @@ def sort_key(sort: SortSpec, viewer: Viewer) -> SortKey:
     if sort.field == "id":
         return SortKey("id", None, "bigint", sort.descending)
     f = get_field(sort.field)
-    present = f"{f.sql} IS NOT NULL"
-    if not viewer.internal and f.visibility is Visibility.DISCLOSABLE:
+    present, absent = f"{f.sql} IS NOT NULL", f"{f.sql} IS NULL"
+    withheld = not viewer.internal and f.visibility is Visibility.DISCLOSABLE
+    if withheld:
         present = f"{present} AND {released_sql(f)}"
-    return SortKey(f.name, f.sql, None, sort.descending, present)
+        absent = f"({absent} OR NOT {released_sql(f)})"
+    return SortKey(f.name, f.sql, None, sort.descending, present, absent,
+                   nullable=f.nullable or withheld)
 
 
 def parcel_page(conn: Connection, f: ParcelFilter, sort: SortSpec, *, viewer: Viewer,

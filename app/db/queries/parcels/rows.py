@@ -1,0 +1,61 @@
+"""Single-row lookups of the write path (under the caller's locks), kept with the builder.
+
+Writes lock and check parcels by id; these are the only reads of ``parcels`` outside the
+select path, and they live here so that every SQL statement over the table has one home.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from app.db.queries.keyset import cached_text
+
+
+def parcel_site_id(conn: Connection, parcel_id: int) -> int | None:
+    """The site of a parcel, or ``None`` when the parcel does not exist."""
+    row = conn.execute(cached_text("SELECT site_id FROM parcels WHERE id = :id"),
+                       {"id": parcel_id}).scalar_one_or_none()
+    return None if row is None else int(row)
+
+
+def parcel_district(conn: Connection, parcel_id: int) -> str:
+    """The district (AGS) a parcel lies in; the parcel must exist."""
+    district: str = conn.execute(cached_text("SELECT district_ags FROM parcels WHERE id = :id"),
+                                 {"id": parcel_id}).scalar_one()
+    return district
+
+
+def same_shape(conn: Connection, parcel_id: int, ewkt: str, tolerance_m: float) -> bool:
+    """Whether the stored geometry and ``ewkt`` (EPSG:25832) have the same vertex count and
+    lie within ``tolerance_m`` metres of each other (Hausdorff distance)."""
+    same: bool = conn.execute(cached_text(
+        "SELECT ST_NPoints(p.geom_25832) = ST_NPoints(g.geom) "
+        "AND ST_HausdorffDistance(p.geom_25832, g.geom) < :tolerance "
+        "FROM parcels p, (SELECT ST_GeomFromEWKT(:ewkt) AS geom) g WHERE p.id = :id"),
+        {"ewkt": ewkt, "id": parcel_id, "tolerance": tolerance_m}).scalar_one()
+    return same
+
+
+def parcel_location(conn: Connection, parcel_id: int) -> dict[str, Any]:
+    """District, municipality and a point on the parcel (EWKT, EPSG:25832); it must exist."""
+    row = conn.execute(cached_text(
+        "SELECT district_ags, municipality_ags, ST_AsEWKT(ST_PointOnSurface(geom_25832)) "
+        "AS geom_25832 FROM parcels WHERE id = :id"), {"id": parcel_id}).mappings().one()
+    return dict(row)
+
+
+def insert_sale_of_parcel(conn: Connection, parcel_id: int, values: dict[str, Any]) -> int:
+    """Record the sale of a parcel: place, site and (unless given) area come from the parcel.
+
+    ``values``: ``sale_date``, ``area_ha`` (``None``: the parcel's net area), ``price``,
+    ``group`` (buyer's user group), ``origin``. Returns the sale's id.
+    """
+    sale_id: int = conn.execute(cached_text(
+        "INSERT INTO land_sales (sale_date, district_ags, municipality_ags, parcel_id, site_id, "
+        "area_ha, price_eur_m2, buyer_user_group, buyer_origin, geom_25832) "
+        "SELECT :sale_date, district_ags, municipality_ags, id, site_id, "
+        "coalesce(:area_ha, net_area_ha), :price, :group, :origin, ST_PointOnSurface(geom_25832) "
+        "FROM parcels WHERE id = :id RETURNING id"), {**values, "id": parcel_id}).scalar_one()
+    return sale_id
