@@ -1,8 +1,9 @@
 """Test fixtures: a throwaway PostGIS database per test session, built by the migrations.
 
 The server comes from ``TEST_DATABASE_URL`` (preferred) or ``DATABASE_URL``; the test session
-creates ``gefis_test_<random>`` on it, migrates it, loads the demo data once, and drops it at
-the end. The development database named by ``DATABASE_URL`` is never written to.
+creates ``gefis_test_<random>`` on it, migrates it, loads the demo data once (a run of the
+whole suite does so while pytest collects), and drops it at the end. The development
+database named by ``DATABASE_URL`` is never written to.
 
 Isolation: a test gets ``conn``, one connection inside a transaction that is rolled back
 after it. The HTTP tests call the real app in-process (``http``, ``clients``) on that same
@@ -20,6 +21,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -93,15 +95,80 @@ def drop_scratch_database(url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """URL of the session's migrated throwaway database."""
+def _build_session_database() -> tuple[str, dict[str, int]]:
+    """Create, migrate and load the session's database; its URL and the demo rows written."""
     url = create_scratch_database()
     try:
         command.upgrade(alembic_config(url), "head")
-        yield url
-    finally:
+        engine = build_engine(Settings(database_url=url))
+        try:
+            with engine.begin() as conn:
+                set_actor(conn, "test-demo-loader", "Demo-Daten für Tests")
+                report = load_demo(conn, Settings(database_url=url).geodata_dir,
+                                   progress=lambda _: None)
+        finally:
+            engine.dispose()
+    except BaseException:
         drop_scratch_database(url)
+        raise
+    return url, report.written
+
+
+class _SessionDatabase:
+    """The session's throwaway database, built at most once, possibly in the background."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._built: Future[tuple[str, dict[str, int]]] | None = None
+
+    def start(self) -> None:
+        """Begin building it (in a thread) unless that has begun."""
+        if self._built is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="gefis-test-database")
+            self._built = self._executor.submit(_build_session_database)
+
+    def result(self) -> tuple[str, dict[str, int]]:
+        """Its URL and demo rows, once built."""
+        self.start()
+        assert self._built is not None
+        return self._built.result()
+
+    def drop(self) -> None:
+        """Drop it, if it was begun (waiting for the build to end first)."""
+        if self._built is None:
+            return
+        try:
+            url, _ = self._built.result()
+        except Exception:
+            return  # the build failed and removed what it had made
+        finally:
+            assert self._executor is not None
+            self._executor.shutdown()
+        drop_scratch_database(url)
+
+
+_SESSION_DATABASE = _SessionDatabase()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run of the whole suite (no paths given) starts building the database at once, so
+    that migrating and loading the demo (seconds) overlap with collecting the tests; other
+    runs build it when a test first needs it."""
+    options = session.config.option
+    if (not options.file_or_dir and not options.collectonly
+            and (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL"))):
+        _SESSION_DATABASE.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    del session
+    _SESSION_DATABASE.drop()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """URL of the session's throwaway database: migrated, with the demo data loaded."""
+    return _SESSION_DATABASE.result()[0]
 
 
 @pytest.fixture(scope="session")
@@ -119,12 +186,9 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def demo_loaded(engine: Engine, settings: Settings) -> dict[str, int]:
-    """Load the demo data once per session; returns the rows written per table."""
-    with engine.begin() as conn:
-        set_actor(conn, "test-demo-loader", "Demo-Daten für Tests")
-        report = load_demo(conn, settings.geodata_dir, progress=lambda _: None)
-    return report.written
+def demo_loaded(database_url: str) -> dict[str, int]:
+    """The demo data, loaded once per session with the database; the rows written per table."""
+    return _SESSION_DATABASE.result()[1]
 
 
 @pytest.fixture

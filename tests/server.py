@@ -6,27 +6,21 @@ override) by a :class:`SavepointEngine` on the test's one connection: every conn
 transaction a request takes is a savepoint inside the test's outer transaction, which is
 rolled back after the test. No test sees another test's writes, and nothing is committed.
 
-Only ``tests/test_socket.py`` starts ``uvicorn`` (:func:`running_service`): request bodies
-sent chunked, the admission gate of a real server process, and a GDAL client over HTTP.
+Only ``tests/test_socket.py`` serves the app with ``uvicorn`` on a socket (:func:`serving`):
+request bodies sent chunked, the admission gate of a real server, and a GDAL client over HTTP.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy import Connection, Engine, text
 
 from app.api.deps import get_engine_dep
 from app.api.health import get_health_engine
-from app.settings import PROJECT_ROOT
 
 
 class SavepointEngine:
@@ -63,18 +57,18 @@ class SavepointEngine:
         savepoint = self.conn.begin_nested()
         try:
             yield self.conn
-            self.conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+            # One round trip: fire the deferred checks (an error stops the rest), then
+            # restore the initial modes.
+            self.conn.exec_driver_sql(self._commit_statements())
         except BaseException:
             if savepoint.is_active:
                 savepoint.rollback()
             raise
-        for statement in self._reset_constraint_modes():
-            self.conn.exec_driver_sql(statement)
         savepoint.commit()
 
-    def _reset_constraint_modes(self) -> list[str]:
-        """``SET CONSTRAINTS`` statements that restore every deferrable constraint's
-        initial mode (``DEFERRABLE INITIALLY DEFERRED`` or ``… IMMEDIATE``)."""
+    def _commit_statements(self) -> str:
+        """``SET CONSTRAINTS ALL IMMEDIATE``, then the statements that restore every
+        deferrable constraint's initial mode (``INITIALLY DEFERRED`` or ``… IMMEDIATE``)."""
         if self._initial_modes is None:
             rows = self.conn.execute(text(
                 "SELECT condeferred, string_agg(DISTINCT quote_ident(conname), ', ') "
@@ -82,7 +76,7 @@ class SavepointEngine:
             self._initial_modes = [
                 f"SET CONSTRAINTS {names} {'DEFERRED' if deferred else 'IMMEDIATE'}"
                 for deferred, names in rows]
-        return self._initial_modes
+        return "; ".join(["SET CONSTRAINTS ALL IMMEDIATE", *self._initial_modes])
 
 
 @contextmanager
@@ -162,49 +156,31 @@ def wait_for_lock_waiters(engine: Engine, count: int, timeout_s: float = 30.0,
             time.sleep(0.005)
 
 
-# --- a real server process --------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+# --- a real server on a socket ----------------------------------------------------------
 
 
 @contextmanager
-def running_service(database_url: str, timeout_s: float = 30.0,
-                    env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start ``uvicorn app.main:app`` on a free port; yield its base URL; stop it after.
-
-    ``env`` adds environment variables (service settings such as ``GEFIS_MAX_IN_FLIGHT``).
+def serving(app: FastAPI, timeout_s: float = 30.0) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free port of 127.0.0.1 (in a thread of this process,
+    with an event loop of its own, so the app's imports are not paid again); yield its base
+    URL; stop it after. The app's lifespan runs as in production (its own connection pool).
     """
-    port = free_port()
-    env = {**os.environ, **(env or {}), "DATABASE_URL": database_url}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                output = proc.stdout.read().decode() if proc.stdout else ""
-                raise RuntimeError(f"service exited early:\n{output}")
-            try:
-                httpx.get(base + "/docs", timeout=1.0)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.should_exit = True
+        thread.join(timeout=timeout_s)

@@ -86,6 +86,10 @@ def edges(conn: Connection) -> dict[str, Any]:
                                      net_area_ha_given=10 - AREA_TOLERANCE_HA / 2, **logistics),
         "just_short": insert_parcel(conn, site, square(x + 1000, y, 400),
                                     net_area_ha_given=10 - 2 * AREA_TOLERANCE_HA, **logistics),
+        "exactly_enough": insert_parcel(conn, site, square(x + 7000, y, 400),
+                                        net_area_ha_given=10 - AREA_TOLERANCE_HA, **logistics),
+        "exactly_above": insert_parcel(conn, site, square(x + 8000, y, 400),
+                                       net_area_ha_given=15 + AREA_TOLERANCE_HA, **logistics),
         # 15 ha plus half the tolerance: within a maximum of 15 ha
         "at_max": insert_parcel(conn, site, square(x + 2000, y, 400),
                                 net_area_ha_given=15 + AREA_TOLERANCE_HA / 2, **logistics),
@@ -182,9 +186,11 @@ def test_the_edge_parcels_are_on_the_edges(conn: Connection, edges: dict[str, An
         return {c.key: c.met for c in criteria_for(request, rows[edges[name]], REF)}[key]
 
     assert met(everything, "just_enough", "net_area")
+    assert met(everything, "exactly_enough", "net_area")  # area = minimum - tolerance
     assert not met(everything, "just_short", "net_area")
     assert met(everything, "at_max", "net_area")
-    assert rows[edges["at_max"]].net_area_ha > everything.net_area_max_ha  # type: ignore[operator]
+    assert everything.net_area_max_ha is not None
+    assert rows[edges["at_max"]].net_area_ha > everything.net_area_max_ha
     assert met(everything, "on_needed_by", "available_by")
     assert met(timing, "class_edge", "available_by")
     assert met(everything, "at_km", "junction")
@@ -192,6 +198,7 @@ def test_the_edge_parcels_are_on_the_edges(conn: Connection, edges: dict[str, An
     single = {r.id for r in _rows(conn, service.candidate_filter(everything, single=True),
                                   STAFF)}
     assert edges["just_enough"] in single
+    assert edges["exactly_enough"] in single
     assert edges["just_short"] not in single
 
 

@@ -1,4 +1,4 @@
-"""The service as a real server process (uvicorn) on a socket: what in-process tests cannot show.
+"""The service served by uvicorn on a real socket: what in-process tests cannot show.
 
 - request bodies with a ``Content-Length`` and sent chunked (``Transfer-Encoding: chunked``,
   no length), over and under the size limit;
@@ -10,8 +10,9 @@
 - a real GIS client: GDAL's ``ogrinfo`` and ``ogr2ogr`` read the parcels as a GeoJSON layer
   over HTTP.
 
-The service runs with a pool of two connections and a queue of two. Rows written here are
-committed (the process has its own connections) and deleted after the module.
+The server (a thread of the test process, see ``tests/server.py``) runs the app with a pool
+of two connections and a queue of two. Rows written here are committed (the app uses its own
+connections) and deleted after the module.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from app.main import create_app
 from app.settings import Settings
-from tests.server import high_water_marks, purge_above, running_service, wait_for_lock_waiters
+from tests.server import high_water_marks, purge_above, serving, wait_for_lock_waiters
 from tests.shapes import insert_site
 
 LIMIT = Settings.model_fields["max_body_bytes"].default
@@ -39,8 +41,6 @@ SQUARE = {"type": "Polygon", "coordinates": [[
 #: The service's connections (pool size, no overflow: also its admission limit) and queue.
 CONNECTIONS = 2
 QUEUE = 2
-SERVICE_ENV = {"GEFIS_DB_POOL_SIZE": str(CONNECTIONS), "GEFIS_DB_MAX_OVERFLOW": "0",
-               "GEFIS_MAX_QUEUED": str(QUEUE), "GEFIS_QUEUE_WAIT_S": "60"}
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,13 @@ def committed_rows_removed(engine: Engine, demo_loaded: dict[str, int]) -> Itera
 
 
 @pytest.fixture(scope="module")
-def base(database_url: str, committed_rows_removed: None,
+def base(settings: Settings, committed_rows_removed: None,
          api_keys: dict[str, str]) -> Iterator[str]:
-    """Base URL of the service process."""
-    with running_service(database_url, env=SERVICE_ENV) as url:
+    """Base URL of the service."""
+    app = create_app(settings.model_copy(update={
+        "db_pool_size": CONNECTIONS, "db_max_overflow": 0, "max_queued": QUEUE,
+        "queue_wait_s": 60.0}))
+    with serving(app) as url:
         yield url
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app.db.queries.parcels.rows import any_parcel
 from app.db.upsert import upsert_changed
 from app.domain.geometry_input import GeometryLimits
 from app.services.boundaries import load_boundaries
@@ -251,6 +252,5 @@ def load_demo(conn: Connection, geodata_dir: Path, progress: ProgressFn = print)
 
 def database_is_empty(conn: Connection) -> bool:
     """True when no parcel and no district is stored yet."""
-    return not conn.execute(
-        text("SELECT EXISTS (SELECT 1 FROM parcels) OR EXISTS (SELECT 1 FROM districts)")
-    ).scalar_one()
+    districts = conn.execute(text("SELECT EXISTS (SELECT 1 FROM districts)")).scalar_one()
+    return not (districts or any_parcel(conn))

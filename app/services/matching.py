@@ -146,7 +146,7 @@ def criteria_sql(
     for key in asked_weights(request):
         if key == "net_area":  # reaches(area, low) and (no high or reaches(high, area))
             params["m_area_low"] = request.net_area_min_ha - AREA_TOLERANCE_HA
-            sql = f"{area} > {_float('m_area_low')}"
+            sql = f"{area} >= {_float('m_area_low')}"
             if request.net_area_max_ha is not None:
                 params["m_area_high"] = request.net_area_max_ha
                 params["m_area_tolerance"] = AREA_TOLERANCE_HA

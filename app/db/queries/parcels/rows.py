@@ -59,3 +59,9 @@ def insert_sale_of_parcel(conn: Connection, parcel_id: int, values: dict[str, An
         "coalesce(:area_ha, net_area_ha), :price, :group, :origin, ST_PointOnSurface(geom_25832) "
         "FROM parcels WHERE id = :id RETURNING id"), {**values, "id": parcel_id}).scalar_one()
     return sale_id
+
+
+def any_parcel(conn: Connection) -> bool:
+    """Whether any parcel is stored (in any state)."""
+    found: bool = conn.execute(cached_text("SELECT EXISTS (SELECT 1 FROM parcels)")).scalar_one()
+    return found
