@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=120,
         description="Longest wait for a pooled connection inside a request (a safety net: "
         "the admission gate keeps requests from waiting here at all).")
+    db_parallel_workers: int = Field(
+        default=0, ge=0, le=16,
+        description="max_parallel_workers_per_gather of the service's sessions. 0: many "
+                    "concurrent requests on few cores are served faster without parallel "
+                    "query (see BENCHMARKS.md); raise it for a few heavy report queries.")
     db_statement_timeout_ms: int = Field(
         default=30_000, ge=0, description="Per-statement limit; 0 disables it."
     )

@@ -27,10 +27,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -40,7 +40,7 @@ from app.domain import clock as service_clock
 from app.services.demo_loader import load_demo
 from app.settings import Settings
 from tests.resource_client import Client
-from tests.server import on_connection
+from tests.server import in_process, on_connection
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -121,6 +121,10 @@ class _SessionDatabase:
         self._executor: ThreadPoolExecutor | None = None
         self._built: Future[tuple[str, dict[str, int]]] | None = None
 
+    @property
+    def started(self) -> bool:
+        return self._built is not None
+
     def start(self) -> None:
         """Begin building it (in a thread) unless that has begun."""
         if self._built is None:
@@ -160,7 +164,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _SESSION_DATABASE.start()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """While the database is still being built (whole-suite runs), the tests that need none
+    run: they go first (a stable partition; the order within each part stays)."""
+    del config
+    if _SESSION_DATABASE.started:
+        items.sort(key=lambda item: "database_url" in getattr(item, "fixturenames", ()))
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the database after the session's fixtures have closed their connections."""
     del session
     _SESSION_DATABASE.drop()
 
@@ -240,30 +254,30 @@ def api(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture(scope="session")
-def app_client(api: FastAPI, demo_loaded: dict[str, int]) -> Iterator[TestClient]:
+def app_client(api: FastAPI, demo_loaded: dict[str, int]) -> Iterator[httpx.Client]:
     """An in-process client of :func:`api`, open for the whole session (one event loop).
 
     Without the overrides of ``http`` the app uses its own engine: committed data only.
     """
-    with TestClient(api) as client:
+    with in_process(api) as client:
         yield client
 
 
 @pytest.fixture
-def http(api: FastAPI, app_client: TestClient, conn: Connection) -> Iterator[TestClient]:
+def http(api: FastAPI, app_client: httpx.Client, conn: Connection) -> Iterator[httpx.Client]:
     """The in-process client, with every database access of the app on ``conn``."""
     with on_connection(api, conn):
         yield app_client
 
 
 @pytest.fixture
-def clients(http: TestClient, api_keys: dict[str, str]) -> dict[str, Client]:
+def clients(http: httpx.Client, api_keys: dict[str, str]) -> dict[str, Client]:
     """``/api/v1`` clients by role (see :data:`ROLES`), on the test's transaction."""
     return {role: Client(http, api_keys.get(role)) for role in ROLES}
 
 
 @pytest.fixture(scope="module")
-def committing_clients(app_client: TestClient, api_keys: dict[str, str]) -> dict[str, Client]:
+def committing_clients(app_client: httpx.Client, api_keys: dict[str, str]) -> dict[str, Client]:
     """``/api/v1`` clients by role whose requests commit (the app's own connection pool).
 
     Only for tests of concurrent transactions; they must remove what they commit (see

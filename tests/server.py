@@ -1,10 +1,11 @@
 """How the tests serve the app: in-process on the test's transaction, or uvicorn on a socket.
 
-Almost every HTTP test runs the real app (``app.main.create_app``) in-process through
-Starlette's ``TestClient``, with the app's database engine replaced (a FastAPI dependency
-override) by a :class:`SavepointEngine` on the test's one connection: every connection and
-transaction a request takes is a savepoint inside the test's outer transaction, which is
-rolled back after the test. No test sees another test's writes, and nothing is committed.
+Almost every HTTP test runs the real app (``app.main.create_app``) in-process (an httpx
+client whose transport calls the app, :func:`in_process`), with the app's database engine
+replaced (:func:`on_connection`) by a :class:`SavepointEngine` on the test's one
+connection: every connection and transaction a request takes is a savepoint inside the
+test's outer transaction, which is rolled back after the test. No test sees another test's
+writes, and nothing is committed.
 
 Only ``tests/test_socket.py`` serves the app with ``uvicorn`` on a socket (:func:`serving`):
 request bodies sent chunked, the admission gate of a real server, and a GDAL client over HTTP.
@@ -12,15 +13,70 @@ request bodies sent chunked, the admission gate of a real server, and a GDAL cli
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from typing import Any, ClassVar, TypeVar
 
+import httpx
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Connection, Engine, text
 
-from app.api.deps import get_engine_dep
-from app.api.health import get_health_engine
+T = TypeVar("T")
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """Sends requests straight to an ASGI app running on an event loop of its own (a thread).
+
+    One hop per request (``TestClient`` makes several), and requests sent from several
+    threads at once run concurrently on that loop, as they would in a server.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="asgi-app",
+                                        daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the app's loop; its result (or its exception)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        status, headers, body = self.run(self._call(request))
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    async def _call(self, request: httpx.Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        response = await self._asgi.handle_async_request(request)
+        body = b"".join([chunk async for chunk in response.aiter_raw()])
+        return response.status_code, response.headers.raw, body
+
+    def stop(self) -> None:
+        """End the app's loop (after its lifespan has ended; closing a client does not)."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
+@contextmanager
+def in_process(app: FastAPI) -> Iterator[httpx.Client]:
+    """An httpx client of ``app`` (base URL ``http://testserver``), in-process; the app's
+    lifespan runs around it, as in a server."""
+    transport = InProcessTransport(app)
+    lifespan = AsyncExitStack()
+    transport.run(lifespan.enter_async_context(app.router.lifespan_context(app)))
+    try:
+        with httpx.Client(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        transport.run(lifespan.aclose())
+        transport.stop()
 
 
 class SavepointEngine:
@@ -39,9 +95,13 @@ class SavepointEngine:
       would find it (a write may switch one to ``IMMEDIATE`` for itself).
     """
 
+    #: No pool of its own (``/health`` reports 0 connections checked out).
+    pool = None
+    #: ``SET CONSTRAINTS`` statements restoring the initial modes, by database URL.
+    _initial_modes: ClassVar[dict[str, list[str]]] = {}
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._initial_modes: list[str] | None = None
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -69,27 +129,42 @@ class SavepointEngine:
     def _commit_statements(self) -> str:
         """``SET CONSTRAINTS ALL IMMEDIATE``, then the statements that restore every
         deferrable constraint's initial mode (``INITIALLY DEFERRED`` or ``… IMMEDIATE``)."""
-        if self._initial_modes is None:
+        database = str(self.conn.engine.url)
+        if database not in self._initial_modes:
             rows = self.conn.execute(text(
                 "SELECT condeferred, string_agg(DISTINCT quote_ident(conname), ', ') "
                 "FROM pg_constraint WHERE condeferrable GROUP BY condeferred")).all()
-            self._initial_modes = [
+            self._initial_modes[database] = [
                 f"SET CONSTRAINTS {names} {'DEFERRED' if deferred else 'IMMEDIATE'}"
                 for deferred, names in rows]
-        return "; ".join(["SET CONSTRAINTS ALL IMMEDIATE", *self._initial_modes])
+        return "; ".join(["SET CONSTRAINTS ALL IMMEDIATE", *self._initial_modes[database]])
+
+
+#: Where the app keeps its engines (``app.main.create_app``'s lifespan puts them there; the
+#: dependencies ``get_engine_dep`` and ``get_health_engine`` read them from there).
+_ENGINE_SLOTS = ("engine", "health_engine")
 
 
 @contextmanager
 def on_connection(app: FastAPI, conn: Connection) -> Iterator[SavepointEngine]:
-    """Let ``app`` use only ``conn`` (see :class:`SavepointEngine`) until the block ends."""
+    """Let ``app`` use only ``conn`` (see :class:`SavepointEngine`) until the block ends.
+
+    The engines are swapped in ``app.state`` rather than with ``app.dependency_overrides``:
+    while any override is set, FastAPI rebuilds every dependency of every request (some
+    20 ms a request here); production code reads the engine from ``app.state`` anyway.
+    """
     engine = SavepointEngine(conn)
-    app.dependency_overrides[get_engine_dep] = lambda: engine
-    app.dependency_overrides[get_health_engine] = lambda: engine
+    saved = {slot: getattr(app.state, slot, None) for slot in _ENGINE_SLOTS}
+    for slot in _ENGINE_SLOTS:
+        setattr(app.state, slot, engine)
     try:
         yield engine
     finally:
-        app.dependency_overrides.pop(get_engine_dep, None)
-        app.dependency_overrides.pop(get_health_engine, None)
+        for slot, previous in saved.items():
+            if previous is None:
+                delattr(app.state, slot)
+            else:
+                setattr(app.state, slot, previous)
 
 
 # --- committed data, for the tests that need concurrent transactions ----------------------
@@ -159,16 +234,20 @@ def wait_for_lock_waiters(engine: Engine, count: int, timeout_s: float = 30.0,
 # --- a real server on a socket ----------------------------------------------------------
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (``scripts/dev/fuzz.sh``)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 @contextmanager
 def serving(app: FastAPI, timeout_s: float = 30.0) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free port of 127.0.0.1 (in a thread of this process,
     with an event loop of its own, so the app's imports are not paid again); yield its base
     URL; stop it after. The app's lifespan runs as in production (its own connection pool).
     """
-    import threading
-
-    import uvicorn
-
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -33,7 +32,7 @@ from app.services.api_keys import (
     list_api_keys,
     revoke_api_key,
 )
-from tests.server import on_connection
+from tests.server import in_process, on_connection
 
 LEIPZIG = "14713"
 HALLE = "15002"
@@ -286,17 +285,17 @@ def _probe_app() -> FastAPI:
 
 
 @pytest.fixture(scope="module")
-def probe() -> Iterator[tuple[FastAPI, TestClient]]:
+def probe() -> Iterator[tuple[FastAPI, httpx.Client]]:
     """A probe app using the authentication dependencies, and its client."""
-    app = _probe_app()
-    with TestClient(app) as http:
-        yield app, http
+    probe_app = _probe_app()
+    with in_process(probe_app) as http:
+        yield probe_app, http
 
 
 @pytest.fixture
-def client(probe: tuple[FastAPI, TestClient], conn: Connection) -> Iterator[TestClient]:
-    app, http = probe
-    with on_connection(app, conn):
+def client(probe: tuple[FastAPI, httpx.Client], conn: Connection) -> Iterator[httpx.Client]:
+    probe_app, http = probe
+    with on_connection(probe_app, conn):
         yield http
 
 
@@ -312,14 +311,14 @@ def _assert_problem(response: httpx.Response, status: int, detail_part: str) -> 
     assert detail_part in body["detail"]
 
 
-def test_no_header_is_the_public_principal(client: TestClient) -> None:
+def test_no_header_is_the_public_principal(client: httpx.Client) -> None:
     response = client.get("/whoami")
     assert response.status_code == 200
     assert response.json() == {"role": "public", "key_id": None, "actor": "public",
                                "districts": []}
 
 
-def test_valid_key_yields_its_principal(client: TestClient, keys: Keys) -> None:
+def test_valid_key_yields_its_principal(client: httpx.Client, keys: Keys) -> None:
     body = client.get("/whoami", headers=_bearer(keys.editor)).json()
     assert body == {"role": "editor", "key_id": keys.editor_id,
                     "actor": f"api-key:{keys.editor_id}:t-editor", "districts": [LEIPZIG]}
@@ -336,7 +335,7 @@ def test_valid_key_yields_its_principal(client: TestClient, keys: Keys) -> None:
      ("", "Malformed", "invalid_request")],
 )
 def test_bad_credentials_are_401_with_a_bearer_challenge(
-        client: TestClient, header: str, detail_part: str, error: str) -> None:
+        client: httpx.Client, header: str, detail_part: str, error: str) -> None:
     response = client.get("/whoami", headers={"Authorization": header})
     _assert_problem(response, 401, detail_part)
     challenge = response.headers["www-authenticate"]
@@ -344,32 +343,32 @@ def test_bad_credentials_are_401_with_a_bearer_challenge(
     assert f'error="{error}"' in challenge
 
 
-def test_revoked_key_is_401(client: TestClient, keys: Keys) -> None:
+def test_revoked_key_is_401(client: httpx.Client, keys: Keys) -> None:
     response = client.get("/whoami", headers=_bearer(keys.revoked))
     _assert_problem(response, 401, "revoked")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_internal_data_needs_a_key(client: TestClient, keys: Keys) -> None:
+def test_internal_data_needs_a_key(client: httpx.Client, keys: Keys) -> None:
     response = client.get("/internal")
     _assert_problem(response, 401, "requires an API key")
     assert response.headers["www-authenticate"] == 'Bearer realm="gefis-md"'
     assert client.get("/internal", headers=_bearer(keys.analyst)).json() == {"role": "analyst"}
 
 
-def test_public_write_is_401(client: TestClient) -> None:
+def test_public_write_is_401(client: httpx.Client) -> None:
     response = client.post(f"/districts/{LEIPZIG}/parcels")
     _assert_problem(response, 401, "Writing requires an API key")
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-def test_analyst_write_is_403(client: TestClient, keys: Keys) -> None:
+def test_analyst_write_is_403(client: httpx.Client, keys: Keys) -> None:
     response = client.post(f"/districts/{LEIPZIG}/parcels", headers=_bearer(keys.analyst))
     _assert_problem(response, 403, "'analyst' may not write")
     assert "www-authenticate" not in response.headers
 
 
-def test_editor_writes_only_in_its_districts(client: TestClient, keys: Keys) -> None:
+def test_editor_writes_only_in_its_districts(client: httpx.Client, keys: Keys) -> None:
     inside = client.post(f"/districts/{LEIPZIG}/parcels", headers=_bearer(keys.editor))
     assert inside.status_code == 200
     assert inside.json() == {"written_by": f"api-key:{keys.editor_id}:t-editor"}
@@ -378,12 +377,12 @@ def test_editor_writes_only_in_its_districts(client: TestClient, keys: Keys) -> 
 
 
 @pytest.mark.parametrize("ags", [LEIPZIG, HALLE])
-def test_admin_writes_everywhere(client: TestClient, keys: Keys, ags: str) -> None:
+def test_admin_writes_everywhere(client: httpx.Client, keys: Keys, ags: str) -> None:
     response = client.post(f"/districts/{ags}/parcels", headers=_bearer(keys.admin))
     assert response.status_code == 200
 
 
-def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
+def test_openapi_declares_the_bearer_scheme(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["ApiKey"] == {
         "type": "http", "scheme": "bearer", "bearerFormat": "gefis_<43 characters>",

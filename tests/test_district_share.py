@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from app.services.api_keys import create_api_key
@@ -39,7 +39,7 @@ def _ewkt(ring: list[list[float]]) -> str:
 
 
 @pytest.fixture
-def nordsachsen_editor(http: TestClient, conn: Connection) -> Client:
+def nordsachsen_editor(http: httpx.Client, conn: Connection) -> Client:
     _, key = create_api_key(conn, "test-editor-nordsachsen", "editor", [NORDSACHSEN], "pytest")
     return Client(http, key)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from tests.resource_client import Client
 
@@ -20,7 +20,7 @@ def spec(api: FastAPI) -> dict[str, Any]:
     return api.openapi()
 
 
-def test_the_document_is_served(http: TestClient, spec: dict[str, Any]) -> None:
+def test_the_document_is_served(http: httpx.Client, spec: dict[str, Any]) -> None:
     response = http.get("/openapi.json")
     assert response.status_code == 200
     assert response.json() == spec
@@ -78,7 +78,7 @@ PUBLIC_OPERATIONS = {
 
 
 def test_public_operations_declare_the_key_optional_and_answer_without_one(
-        spec: dict[str, Any], http: TestClient) -> None:
+        spec: dict[str, Any], http: httpx.Client) -> None:
     for path, method, op in _operations(spec):
         security = op.get("security")
         if (method, path) in PUBLIC_OPERATIONS:
@@ -95,7 +95,7 @@ def test_public_operations_declare_the_key_optional_and_answer_without_one(
 
 
 def test_405_allows_every_documented_method_of_the_path(spec: dict[str, Any],
-                                                         http: TestClient) -> None:
+                                                         http: httpx.Client) -> None:
     for path, item in spec["paths"].items():
         documented = {m.upper() for m in item if m in METHODS}
         concrete = path.format(parcel_id=1, site_id=1, sale_id=1, enquiry_id=1, ags="14713",
@@ -170,14 +170,14 @@ def test_dates_are_iso_8601_text_only(clients: dict[str, Client], path: str,
     assert [e["field"] for e in response.json()["errors"]] == list(params)
 
 
-def test_dates_in_bodies_are_iso_8601_text_only(http: TestClient) -> None:
+def test_dates_in_bodies_are_iso_8601_text_only(http: httpx.Client) -> None:
     response = http.post("/api/v1/matches", json={
         "net_area_min_ha": 1, "user_group": "logistik", "needed_by": 0})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["needed_by"]
 
 
-def test_matches_documents_its_400(spec: dict[str, Any], http: TestClient) -> None:
+def test_matches_documents_its_400(spec: dict[str, Any], http: httpx.Client) -> None:
     assert "400" in spec["paths"]["/api/v1/matches"]["post"]["responses"]
     unreadable = http.post("/api/v1/matches", content=b"{\"a\": \"\xff\"}",
                            headers={"Content-Type": "application/json"})

@@ -30,7 +30,8 @@ IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 
 def _connect_args(settings: Settings, application_name: str) -> dict[str, str]:
     options = (f"-c statement_timeout={settings.db_statement_timeout_ms} -c timezone=UTC "
-               f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}")
+               f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS} "
+               f"-c max_parallel_workers_per_gather={settings.db_parallel_workers}")
     return {"options": options, "application_name": application_name}
 
 

@@ -1,4 +1,4 @@
-"""Indexes for every sortable parcel field, and no parallel query for the service's role.
+"""Indexes for every sortable parcel field.
 
 Pages are keyset ranges over two branches (see ``app/db/queries/keyset.py``): rows with a
 sort value, ordered by ``(value, id)``, then rows without one, ordered by ``id``. Each
