@@ -1,7 +1,8 @@
 """EXPLAIN ANALYZE of one page per sortable parcel field, as the service would send it.
 
 Usage: ``python bench/explain_sorts.py postgresql://gefis@127.0.0.1:54329/gefis_bench``.
-Prints, per sort order and viewer, the execution time and the index scans the plan uses
+Prints, per sort order and viewer, the execution time of a default page (50 parcels as
+GeoJSON, the whole response document) and the index scans the plan uses
 (the evidence that every sortable field is served by an index; see BENCHMARKS.md).
 """
 
@@ -39,7 +40,7 @@ def main(url: str) -> None:
                     sql = keyset._page_sql(query.from_sql, query.where, query.document_sql,
                                            query.id_sql, key, None,
                                            (envelope.member, True, False, False, ()))
-                    params = {**query.params, "k_fetch": 101, "k_limit": 100,
+                    params = {**query.params, "k_fetch": 51, "k_limit": 50,
                               "k_sort": str(sort), "k_media": "application/geo+json",
                               "k_self": "s", "k_next": "n", "k_prev": "p", "k_matched": None}
                     conn.execute(text(sql), params)  # warm the cache and PROJ

@@ -39,6 +39,7 @@ from app.db.session import build_engine, set_actor
 from app.domain import clock as service_clock
 from app.services.demo_loader import load_demo
 from app.settings import Settings
+from tests import demo_runs
 from tests.resource_client import Client
 from tests.server import in_process, on_connection
 
@@ -162,6 +163,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if (not options.file_or_dir and not options.collectonly
             and (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL"))):
         _SESSION_DATABASE.start()
+        demo_runs.start()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -169,13 +171,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run: they go first (a stable partition; the order within each part stays)."""
     del config
     if _SESSION_DATABASE.started:
-        items.sort(key=lambda item: "database_url" in getattr(item, "fixturenames", ()))
+        items.sort(key=lambda item: (item.path.name == "test_demo_determinism.py",
+                                     "database_url" in getattr(item, "fixturenames", ())))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Drop the database after the session's fixtures have closed their connections."""
     del session
+    demo_runs.cleanup()
     _SESSION_DATABASE.drop()
 
 

@@ -1,8 +1,8 @@
 """The demo-data generator is deterministic and reproduces the committed ``geodata/demo/``.
 
 The generator (``tools/demo_data``, needs the ``demo`` extra) runs twice, as
-``scripts/make_demo_geodata.py`` in two processes at once (about 8 s of CPU each), into two
-temporary directories. Both runs must write byte-identical files, equal to the committed
+``scripts/make_demo_geodata.py`` in two background processes (about 8 s of CPU each, started
+with the session in a whole-suite run and collected last), into two temporary directories. Both runs must write byte-identical files, equal to the committed
 ones, so a change to the generator or to ``geodata/study/reference_figures.json`` that
 changes the demo fails here until the demo is regenerated and committed with it. A static
 check keeps the service package ``app`` free of the generator and of its extra libraries.
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import demo_runs
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "make_demo_geodata.py"
 COMMITTED = ROOT / "geodata" / "demo"
 HAND_WRITTEN = {"README.md"}  # committed next to the generated files, not generated
 #: Top-level modules only the demo generator may import (the `demo` extra and tools/).
@@ -56,18 +56,18 @@ def test_service_package_does_not_need_the_demo_extra() -> None:
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], ...]:
-    """The files of two independent generator runs."""
+def generated() -> Iterator[tuple[dict[str, bytes], ...]]:
+    """The files of two independent generator runs (started early, see tests/demo_runs.py)."""
     if importlib.util.find_spec("rasterio") is None:
         pytest.fail("the demo generator needs the `demo` extra: pip install -e '.[dev,demo]'")
-    outs = [tmp_path_factory.mktemp(f"demo_run_{i}") for i in (1, 2)]
-    runs = [subprocess.Popen([sys.executable, str(SCRIPT), "--out", str(out)], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for out in outs]
-    for run in runs:
-        output, _ = run.communicate(timeout=600)
-        assert run.returncode == 0, f"generator failed:\n{output[-4000:]}"
-    return tuple(_files(out) for out in outs)
+    try:
+        files = []
+        for directory, code, output in demo_runs.results():
+            assert code == 0, f"generator failed:\n{output}"
+            files.append(_files(directory))
+        yield tuple(files)
+    finally:
+        demo_runs.cleanup()
 
 
 @pytest.mark.slow

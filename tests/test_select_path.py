@@ -124,7 +124,7 @@ ENVELOPE = Envelope("items", "self", "next?cursor=", "prev?cursor=", "applicatio
 
 
 def _page(conn: Connection, sort: SortSpec, viewer: Viewer, cursor: Cursor | None,
-          limit: int = 37) -> dict[str, Any]:
+          limit: int = 97) -> dict[str, Any]:
     document = parcel_page(conn, ParcelFilter(), sort, viewer=viewer, reference=TODAY,
                            srid=4326, as_feature=False, limit=limit, cursor=cursor,
                            envelope=ENVELOPE)
