@@ -113,14 +113,6 @@ class PreconditionFailed(GefisError):
     type_slug = "precondition-failed"
 
 
-class PayloadTooLarge(GefisError):
-    """The request body exceeds the configured limit."""
-
-    status = 413
-    title = "Payload too large"
-    type_slug = "payload-too-large"
-
-
 class ServiceUnavailable(GefisError):
     """A dependency (the database) is not available or not ready."""
 

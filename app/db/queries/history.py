@@ -38,14 +38,6 @@ def parcel_state_at(conn: Connection, parcel_id: int, at: datetime, srid: int = 
     return {"history_id": row.history_id, "changed_at": row.changed_at.isoformat(), **state}
 
 
-def states_at_sql() -> str:
-    """Set-based SQL of every parcel's state at ``:at``.
-
-    Binds ``:at``, ``:srid`` and ``:decimals``.
-    """
-    return _STATES_AT.format(extra="")
-
-
 def parcel_history(conn: Connection, parcel_id: int, limit: int = 1000) -> list[dict[str, Any]]:
     """History entries of a parcel, oldest first (geometry changes shown as changed, not dumped)."""
     rows = conn.execute(text(
