@@ -39,19 +39,9 @@ REF = date(2026, 1, 15)
 ANALYST = Principal(Role.ANALYST, 911, "t-analyst-shape")
 VIEWERS = {"public": (PUBLIC_VIEWER, PUBLIC), "staff": (STAFF, ANALYST)}
 
-_COLUMNS = {name: name for name in (
-    "id", "site_id", "district_ags", "net_area_ha", "availability", "available_from",
-    "restriction_level", "rail_siding", "operation_24h", "distance_junction_km", "user_groups")}
-
-
-def _candidate(r: Any) -> Candidate:
-    return Candidate(
-        id=r.id, site_id=r.site_id, district_ags=r.district_ags,
-        net_area_ha=float(r.net_area_ha), availability=r.availability,
-        available_from=r.available_from, restriction_level=r.restriction_level,
-        rail_siding=bool(r.rail_siding), operation_24h=bool(r.operation_24h),
-        distance_junction_km=r.distance_junction_km, user_groups=tuple(r.user_groups),
-        district_name=r.district_name)
+#: The service's own mapping of candidate rows (the columns and the Candidate built from them).
+_COLUMNS = service._CANDIDATE_COLUMNS
+_candidate = service._candidate
 
 
 def _rows(conn: Connection, f: ParcelFilter, viewer: Viewer,

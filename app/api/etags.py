@@ -100,11 +100,12 @@ def item_response(document: str, *, etag_value: str, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     """One serialised JSON object with its ``ETag`` (and ``Location`` after a create).
 
-    ``notes`` (e.g. a geometry repair) are appended to the object as a ``notes`` member.
+    ``notes`` (e.g. a geometry repair) are added to the object as a ``notes`` member (the
+    document is parsed and written again: one object, no text splicing).
     """
     body = document
     if notes:
-        body = body.rstrip()[:-1] + ', "notes": ' + json.dumps(notes, ensure_ascii=False) + "}"
+        body = json.dumps({**json.loads(document), "notes": notes}, ensure_ascii=False)
     out = {"ETag": etag_value, **(headers or {})}
     if location:
         out["Location"] = location

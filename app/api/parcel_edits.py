@@ -6,8 +6,6 @@ transaction that records the caller as the history's actor.
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
@@ -20,6 +18,7 @@ from app.api.etags import (
     RequiredIfMatch,
     etag,
     expected_version,
+    item_response,
 )
 from app.api.parcels import ParcelId
 from app.api.responses import JSON_MEDIA_TYPE
@@ -41,13 +40,10 @@ def _parcel_response(conn: Connection, result: WriteResult, status: int,
     found = one_parcel(conn, result.item_id, viewer=STAFF, reference=today(), srid=4326,
                        as_feature=False)
     assert found is not None  # written in this transaction
-    body = found[0]
-    if result.notes:
-        body = json.dumps({**json.loads(body), "notes": result.notes}, ensure_ascii=False)
-    headers = {"ETag": etag("parcel", result.item_id, result.version)}
-    if status == 201:
-        headers["Location"] = str(request.url_for("get_parcel", parcel_id=result.item_id))
-    return Response(content=body, status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers)
+    location = (str(request.url_for("get_parcel", parcel_id=result.item_id))
+                if status == 201 else None)
+    return item_response(found[0], etag_value=etag("parcel", result.item_id, result.version),
+                         status=status, location=location, notes=list(result.notes) or None)
 
 
 @router.post("/parcels", status_code=201, summary="Create a parcel", response_class=Response,
