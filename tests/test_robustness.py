@@ -119,7 +119,8 @@ def test_next_links_keep_repeated_parameters(clients: dict[str, Client]) -> None
 def test_odd_search_input_is_a_4xx_problem_with_a_reason(clients: dict[str, Client],
                                                          params: dict[str, Any]) -> None:
     response = clients["public"].get("/parcels", **params)
-    assert response.status_code == 422, response.text
+    # a token that is no cursor of ours is a malformed request (400), other values 422
+    assert response.status_code == (400 if "cursor" in params else 422), response.text
     problem = response.json()
     assert response.headers["content-type"] == "application/problem+json"
     assert problem["errors"][0]["field"] is not None or "NUL" in problem["detail"]

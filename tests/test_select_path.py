@@ -22,7 +22,7 @@ from app.db.queries.parcels import (
     parcel_page,
     parcel_sums,
 )
-from app.domain.errors import InvalidInput
+from app.domain.errors import BadRequest
 from app.domain.filters import MARKETED_STATUS, ParcelFilter, SortSpec
 from app.domain.roles import PUBLIC_VIEWER, STAFF, Viewer
 
@@ -185,7 +185,7 @@ def test_pages_forward_and_back_cover_every_row_once_in_order(
 def test_a_cursor_of_another_sort_is_refused(conn: Connection) -> None:
     page = _page(conn, SortSpec.parse("net_area_ha"), STAFF, None)
     token = next(link["href"] for link in page["links"] if link["rel"] == "next")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(BadRequest):
         Cursor.decode(token.split("cursor=")[1], "-net_area_ha")
 
 

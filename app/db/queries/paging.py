@@ -4,10 +4,10 @@ A cursor is URL-safe base64 (unpadded) of JSON ``{"s": sort, "v": value, "i": id
 "d": direction}``: the sort it was made for, the sort value and id of a row, whether that row
 has a sort value (branch 0) or not (1), and whether the page runs after it (``"n"``) or before
 it (``"p"``). Pages make their tokens in SQL (:mod:`app.db.queries.keyset`).
-A cursor made for another sort order, or one that does not decode, is refused (never silently
-page 1). Tokens are short (well under :data:`MAX_CURSOR_LENGTH`); anything longer or outside the
-base64 alphabet is refused before it is decoded, so a crafted token cannot make the JSON
-parser recurse deeply.
+A cursor made for another sort order, or one that does not decode, is refused with a 400
+(never silently page 1). Tokens are short (well under :data:`MAX_CURSOR_LENGTH`); anything
+longer or outside the base64 alphabet is refused before it is decoded, so a crafted token
+cannot make the JSON parser recurse deeply.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.errors import InvalidInput
+from app.domain.errors import BadRequest
 
 #: Longest token accepted; the cursors this service makes are about 100 characters long.
 MAX_CURSOR_LENGTH = 512
@@ -29,8 +29,8 @@ CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CURSOR_LENGTH}}}$"
 _CURSOR = re.compile(CURSOR_PATTERN)
 
 
-def _malformed() -> InvalidInput:
-    return InvalidInput.for_field("cursor", "malformed paging cursor", "cursor")
+def _malformed() -> BadRequest:
+    return BadRequest.for_field("cursor", "malformed paging cursor", "cursor")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Cursor:
                 OverflowError, RecursionError) as exc:
             raise _malformed() from exc
         if cursor.sort != expected_sort:
-            raise InvalidInput.for_field(
+            raise BadRequest.for_field(
                 "cursor", f"cursor was made for sort {cursor.sort!r}, not {expected_sort!r}",
                 "cursor")
         return cursor
