@@ -8,7 +8,6 @@ requested CRS (``null`` when the site has none); ``outline_area_ha`` is its area
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,7 +30,7 @@ _FROM = """sites s
 
 #: A site's active parcels: the marketed ones (verfuegbar, reserviert), summed per site.
 _SUPPLY, _SUPPLY_PARAMS = sums_sql(ParcelFilter(marketing_status=MARKETED_STATUS), ("site_id",),
-                                   viewer=STAFF, reference=date(2000, 1, 1))
+                                   viewer=STAFF)
 _FROM = _FROM.format(supply=_SUPPLY)
 
 _PARTNERS = """coalesce((

@@ -75,7 +75,8 @@ def one_parcel(conn: Connection, parcel_id: int, *, viewer: Viewer, reference: d
 
 
 def selection_sql(f: ParcelFilter, viewer: Viewer, columns: dict[str, str], *,
-                  reference: date, source: ParcelSource = LIVE) -> tuple[str, dict[str, Any]]:
+                  reference: date | None = None,
+                  source: ParcelSource = LIVE) -> tuple[str, dict[str, Any]]:
     """``SELECT <columns> FROM <source> WHERE <filter and visibility>`` to embed elsewhere.
 
     ``columns`` maps output names to registry field names (seen as ``viewer`` sees them) or,

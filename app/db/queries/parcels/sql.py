@@ -117,10 +117,10 @@ def _param_sql(name: str, value: Any, viewer: Viewer) -> tuple[str, Any]:
 
 
 def where_sql(f: ParcelFilter, viewer: Viewer, source: ParcelSource, *,
-              reference: date) -> tuple[tuple[str, ...], dict[str, Any]]:
+              reference: date | None) -> tuple[tuple[str, ...], dict[str, Any]]:
     """``WHERE`` conditions (AND) of ``f`` and of what ``viewer`` may see, with bound values.
 
-    ``reference`` is "today" for filters relative to a date (``available_by``).
+    ``reference`` is "today" for filters relative to a date (``available_by``: required then).
     """
     conditions: list[str] = []
     params: dict[str, Any] = dict(source.params)
@@ -134,6 +134,8 @@ def where_sql(f: ParcelFilter, viewer: Viewer, source: ParcelSource, *,
     if f.active_sites_only:
         conditions.append(source.site_active_sql)
     if f.available_by is not None:
+        if reference is None:
+            raise ValueError("available_by needs a reference date")
         conditions.append(_available_by_sql(f.available_by, reference))
         params["f_available_by"] = f.available_by
     if f.text:

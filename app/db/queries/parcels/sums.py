@@ -22,7 +22,8 @@ from app.domain.parcel_fields import FieldType, get_field
 from app.domain.roles import Viewer
 
 
-def sums_sql(f: ParcelFilter, by: Sequence[str], *, viewer: Viewer, reference: date,
+def sums_sql(f: ParcelFilter, by: Sequence[str], *, viewer: Viewer,
+             reference: date | None = None,
              source: ParcelSource = LIVE) -> tuple[str, dict[str, Any]]:
     """SQL with one row per group: the ``by`` fields, ``parcels``, ``net_ha``, ``gross_ha``.
 
@@ -51,7 +52,7 @@ def sums_sql(f: ParcelFilter, by: Sequence[str], *, viewer: Viewer, reference: d
 
 
 def parcel_sums(conn: Connection, f: ParcelFilter, by: Sequence[str] = (), *,
-                viewer: Viewer, reference: date,
+                viewer: Viewer, reference: date | None = None,
                 source: ParcelSource = LIVE) -> list[dict[str, Any]]:
     """Count, net ha and gross ha of the parcels of ``f`` per combination of ``by``.
 
