@@ -196,3 +196,38 @@ def test_count_is_an_estimate_above_the_threshold_and_says_so(conn: Connection) 
                              exact_below=0)
     assert exact[1] is False and estimate[1] is True
     assert estimate[0] > 0
+
+
+def test_sums_by_two_list_fields_count_every_combination(conn: Connection) -> None:
+    rows = conn.execute(text("SELECT user_groups, restriction_causes FROM parcels")).all()
+    expected: Counter[tuple[str, str | None]] = Counter()
+    for groups, causes in rows:
+        for g in groups:
+            for c in causes or [None]:
+                expected[(g, c)] += 1
+    sums = parcel_sums(conn, ParcelFilter(), ["user_groups", "restriction_causes"],
+                       viewer=STAFF, reference=TODAY)
+    assert {(s["user_groups"], s["restriction_causes"]): s["parcels"] for s in sums} == \
+        dict(expected)
+
+
+@pytest.mark.parametrize(("sort_text", "value", "branch"), [
+    ("updated_at", 1.5, 0), ("available_from", 12, 0), ("price_eur_m2", "abc", 0),
+    ("broadband_mbps", 2.5, 0), ("available_from", "2024-02-30", 0), ("net_area_ha", None, 0),
+    ("price_eur_m2", 3, 1),
+])
+def test_a_cursor_whose_value_does_not_fit_the_sort_is_a_400(
+        conn: Connection, sort_text: str, value: Any, branch: int) -> None:
+    with pytest.raises(BadRequest):
+        _page(conn, SortSpec.parse(sort_text), PUBLIC_VIEWER,
+              Cursor(sort_text, value, 5, branch))
+
+
+def test_an_empty_page_after_a_cursor_still_links_back(conn: Connection) -> None:
+    sort = SortSpec.parse("id")
+    page = _page(conn, sort, STAFF, Cursor("id", None, 10**12))
+    assert page["items"] == []
+    back = _link(page, "prev", sort)
+    assert back is not None
+    previous = _page(conn, sort, STAFF, back)
+    assert previous["items"], "the way back leads to the last rows"

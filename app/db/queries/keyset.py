@@ -15,20 +15,38 @@ a row and whether the page runs after it (``next``) or before it (``prev``).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, TextClause, text
 
 from app.db.queries.paging import Cursor
-from app.domain.errors import InvalidInput
+from app.domain.errors import BadRequest, InvalidInput
 
 
 @lru_cache(maxsize=1024)
 def cached_text(sql: str) -> TextClause:
     """``text(sql)``, built once per distinct SQL shape (values are always bound)."""
     return text(sql)
+
+
+_KIND_OF_SQL_TYPE = {"bigint": "integer", "integer": "integer", "date": "date",
+                     "timestamptz": "date-time"}
+
+
+def _parses(kind: str, value: str) -> bool:
+    """Whether ``value`` is an ISO 8601 date (``date``) or date-time (``date-time``)."""
+    try:
+        if kind == "date":
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,35 @@ class SortKey:
     absent_sql: str | None = None
     #: whether some rows lack a value (``False``: one branch, e.g. a NOT NULL column)
     nullable: bool = True
+    #: JSON Schema kind of the value (``integer``, ``number``, ``date``, ``date-time``) that a
+    #: cursor must carry; default: derived from ``sql_type``
+    kind: str | None = None
+
+    def check(self, cursor: Cursor) -> None:
+        """400 naming ``cursor`` unless its value fits this order (type and branch).
+
+        >>> SortKey("sale_date", "l.sale_date", "date").check(Cursor("sale_date", 3.5, 1))
+        Traceback (most recent call last):
+        ...
+        app.domain.errors.BadRequest: malformed paging cursor: value does not fit the sort
+        """
+        if self.value_sql is None:
+            return
+        value = cursor.value
+        kind = self.kind or _KIND_OF_SQL_TYPE.get(self.sql_type or "", "number")
+        if cursor.branch == 1:
+            ok = value is None and self.nullable
+        elif value is None or isinstance(value, bool):
+            ok = False
+        elif kind == "integer":
+            ok = isinstance(value, int)
+        elif kind == "number":
+            ok = isinstance(value, int | float) and math.isfinite(value)
+        else:
+            ok = isinstance(value, str) and _parses(kind, value)
+        if not ok:
+            raise BadRequest.for_field(
+                "cursor", "malformed paging cursor: value does not fit the sort", "cursor")
 
     def __str__(self) -> str:
         return ("-" if self.descending else "") + self.name
@@ -190,6 +237,10 @@ def _page_sql(q_from: str, q_where: tuple[str, ...], document: str, id_sql: str,
     d = _direction(sort.descending)
     rd = _direction(sort.descending != backward)
     union = " UNION ALL ".join(_branches(q, sort, shape_cursor))
+    # An empty page after (before) a cursor still links back from the cursor's own position.
+    back = "CAST(:k_back AS text)"
+    back_if_forward = "NULL" if backward else back
+    back_if_backward = back if backward else "NULL"
     forward_prev = "true" if cursor_shape is not None else "false"
     has_prev = "n.more" if backward else forward_prev
     has_next = "n.more" if not backward else "true"
@@ -211,9 +262,10 @@ WITH fetched AS (
     SELECT f.*, row_number() OVER (ORDER BY f.b, f.k{d}, f.i{d}) AS ord FROM fetched f
     ORDER BY f.b{_direction(backward)}, f.k{rd}, f.i{rd} LIMIT :k_limit
 ), ends AS (
-    SELECT (SELECT {_TOKEN.format(row='x', d='p')} FROM kept x ORDER BY x.ord LIMIT 1) AS prev,
-           (SELECT {_TOKEN.format(row='x', d='n')} FROM kept x ORDER BY x.ord DESC LIMIT 1)
-               AS next
+    SELECT coalesce((SELECT {_TOKEN.format(row='x', d='p')} FROM kept x ORDER BY x.ord LIMIT 1),
+                    {back_if_forward}) AS prev,
+           coalesce((SELECT {_TOKEN.format(row='x', d='n')} FROM kept x ORDER BY x.ord DESC
+                     LIMIT 1), {back_if_backward}) AS next
 ), links AS (
     SELECT json_agg(l.link ORDER BY l.pos) AS value FROM ends, n, LATERAL (VALUES
         (1, json_build_object('rel', 'self', 'type', CAST(:k_media AS text),
@@ -237,6 +289,8 @@ SELECT CAST(json_build_object({', '.join(head)}) AS text) FROM n, links, items""
 def page_document(conn: Connection, q: ListQuery, sort: SortKey, *, limit: int,
                   cursor: Cursor | None, envelope: Envelope) -> str:
     """The response document of up to ``limit`` rows after (or before) ``cursor``."""
+    if cursor is not None:
+        sort.check(cursor)
     cursor_shape = None if cursor is None else (cursor.branch, cursor.backward)
     head_keys = tuple(k for k, _ in envelope.head)
     sql = _page_sql(q.from_sql, q.where, q.document_sql, q.id_sql, sort, cursor_shape,
@@ -250,8 +304,11 @@ def page_document(conn: Connection, q: ListQuery, sort: SortKey, *, limit: int,
         "k_matched": envelope.number_matched,
         **{f"head_{k}": json.dumps(v) for k, v in envelope.head},
     }
+    params["k_back"] = None
     if cursor is not None:
-        params.update(k_value=cursor.value, k_id=cursor.last_id)
+        params.update(k_value=cursor.value, k_id=cursor.last_id, k_back=Cursor(
+            str(sort), cursor.value, cursor.last_id, cursor.branch, not cursor.backward,
+        ).encode())
     return str(conn.execute(cached_text(sql), params).scalar_one())
 
 

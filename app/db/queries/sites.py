@@ -25,12 +25,14 @@ SITE_SORT = SortKey()
 _FROM = """sites s
     JOIN municipalities m ON m.ags = s.municipality_ags
     JOIN districts d ON d.ags = s.district_ags
-    LEFT JOIN ({supply}) a0 ON a0.site_id = s.id
-    CROSS JOIN LATERAL (SELECT coalesce(a0.parcels, 0) AS n, coalesce(a0.net_ha, 0) AS ha) a"""
+    CROSS JOIN LATERAL (SELECT s.id AS site_key) k
+    CROSS JOIN LATERAL ({supply}) a0
+    CROSS JOIN LATERAL (SELECT a0.parcels AS n, a0.net_ha AS ha) a"""
 
-#: A site's active parcels: the marketed ones (verfuegbar, reserviert), summed per site.
-_SUPPLY, _SUPPLY_PARAMS = sums_sql(ParcelFilter(marketing_status=MARKETED_STATUS), ("site_id",),
-                                   viewer=STAFF)
+#: A site's active parcels: the marketed ones (verfuegbar, reserviert), summed for each site
+#: on its own (index on ``site_id``), not for all sites at once.
+_SUPPLY, _SUPPLY_PARAMS = sums_sql(ParcelFilter(marketing_status=MARKETED_STATUS), (),
+                                   viewer=STAFF, correlate={"site_id": "k.site_key"})
 _FROM = _FROM.format(supply=_SUPPLY)
 
 _PARTNERS = """coalesce((

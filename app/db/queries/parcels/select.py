@@ -49,7 +49,7 @@ def sort_key(sort: SortSpec, viewer: Viewer) -> SortKey:
         present = f"{present} AND {released_sql(f)}"
         absent = f"({absent} OR NOT {released_sql(f)})"
     return SortKey(f.name, f.sql, None, sort.descending, present, absent,
-                   nullable=f.nullable or withheld)
+                   nullable=f.nullable or withheld, kind=str(f.type))
 
 
 def parcel_page(conn: Connection, f: ParcelFilter, sort: SortSpec, *, viewer: Viewer,
@@ -75,20 +75,23 @@ def one_parcel(conn: Connection, parcel_id: int, *, viewer: Viewer, reference: d
 
 
 def selection_sql(f: ParcelFilter, viewer: Viewer, columns: dict[str, str], *,
-                  reference: date | None = None,
-                  source: ParcelSource = LIVE) -> tuple[str, dict[str, Any]]:
+                  reference: date | None = None, source: ParcelSource = LIVE,
+                  correlate: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
     """``SELECT <columns> FROM <source> WHERE <filter and visibility>`` to embed elsewhere.
 
     ``columns`` maps output names to registry field names (seen as ``viewer`` sees them) or,
     prefixed with ``=``, to raw SQL over ``p`` and ``s`` (for internal use: geometry,
-    derived values). Values are bound as ``:f_*`` / ``:src_*``.
+    derived values). Values are bound as ``:f_*`` / ``:src_*``. ``correlate`` maps registry
+    fields to SQL of an enclosing query (``{"site_id": "s_outer.id"}``), for a ``LATERAL``
+    subquery per outer row.
     """
     select = ", ".join(
         f"{expr[1:] if expr.startswith('=') else field_sql(expr, viewer)} AS {name}"
         for name, expr in columns.items())
     where, params = where_sql(f, viewer, source, reference=reference)
-    return (f"SELECT {select} FROM {source.from_sql} WHERE {' AND '.join(where) or 'true'}",
-            params)
+    tied = [f"{field_sql(name, viewer)} = {outer}" for name, outer in (correlate or {}).items()]
+    return (f"SELECT {select} FROM {source.from_sql} "
+            f"WHERE {' AND '.join([*where, *tied]) or 'true'}", params)
 
 
 def count_parcels(conn: Connection, f: ParcelFilter, *, viewer: Viewer, reference: date,

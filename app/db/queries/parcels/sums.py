@@ -23,31 +23,32 @@ from app.domain.roles import Viewer
 
 
 def sums_sql(f: ParcelFilter, by: Sequence[str], *, viewer: Viewer,
-             reference: date | None = None,
-             source: ParcelSource = LIVE) -> tuple[str, dict[str, Any]]:
+             reference: date | None = None, source: ParcelSource = LIVE,
+             correlate: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
     """SQL with one row per group: the ``by`` fields, ``parcels``, ``net_ha``, ``gross_ha``.
 
-    Array fields are unnested (one row per value). Hectares are the parcels' areas computed
-    in EPSG:25832.
+    Array fields are unnested: a parcel counts once per value (and once, in the group NULL,
+    when its list is empty); several array fields give every combination of their values.
+    Hectares are the parcels' areas computed in EPSG:25832. ``correlate`` ties registry
+    fields to SQL of an enclosing query (see :func:`selection_sql`).
     """
     columns = {name: name for name in by}
     columns.update(net_ha="net_area_ha", gross_ha="gross_area_ha", parcel_id="id")
-    inner, params = selection_sql(f, viewer, columns, reference=reference, source=source)
-    keys = [f"unnest(x.{name}) AS {name}" if get_field(name).type is FieldType.STRINGS
-            else f"x.{name}" for name in by]
+    inner, params = selection_sql(f, viewer, columns, reference=reference, source=source,
+                                  correlate=correlate)
+    joins, keys = [], []
+    for i, name in enumerate(by):
+        if get_field(name).type is FieldType.STRINGS:
+            # one row per value; an empty list counts once, as the group NULL
+            joins.append(f"LEFT JOIN LATERAL unnest(x.{name}) AS u{i}(value) ON true")
+            keys.append(f"u{i}.value AS {name}")
+        else:
+            keys.append(f"x.{name}")
     grouped = ", ".join(str(i + 1) for i in range(len(by)))
-    select = ", ".join([*keys, "count(DISTINCT x.parcel_id) AS parcels",
-                        "coalesce(sum(x.net_ha), 0) AS net_ha",
+    select = ", ".join([*keys, "count(*) AS parcels", "coalesce(sum(x.net_ha), 0) AS net_ha",
                         "coalesce(sum(x.gross_ha), 0) AS gross_ha"])
-    if any(get_field(name).type is FieldType.STRINGS for name in by):
-        # unnest in the select list would multiply the sums: unnest first, then group
-        select_rows = ", ".join([*keys, "x.parcel_id", "x.net_ha", "x.gross_ha"])
-        names = ", ".join(f"u.{name}" for name in by)
-        sql = (f"SELECT {names}, count(*) AS parcels, coalesce(sum(u.net_ha), 0) AS net_ha, "
-               f"coalesce(sum(u.gross_ha), 0) AS gross_ha FROM (SELECT {select_rows} "
-               f"FROM ({inner}) x) u GROUP BY {grouped}")
-    else:
-        sql = f"SELECT {select} FROM ({inner}) x" + (f" GROUP BY {grouped}" if by else "")
+    sql = (f"SELECT {select} FROM ({inner}) x {' '.join(joins)}"
+           + (f" GROUP BY {grouped}" if by else ""))
     return sql, params
 
 
@@ -59,7 +60,8 @@ def parcel_sums(conn: Connection, f: ParcelFilter, by: Sequence[str] = (), *,
     Ordered by the ``by`` values. With ``by=()`` one row for the whole selection.
     """
     sql, params = sums_sql(f, by, viewer=viewer, reference=reference, source=source)
-    order = ", ".join(by)
+    order = ", ".join(f"{name} NULLS LAST" for name in by)
     rows = conn.execute(cached_text(f"SELECT * FROM ({sql}) g"
-                                    + (f" ORDER BY {order}" if order else "")), params)
+                                    + (f" ORDER BY {order}" if order else "")),
+                        params)
     return [dict(r._mapping) for r in rows]
