@@ -21,6 +21,7 @@ from app.db.queries.parcels import (
     count_parcels,
     parcel_page,
     parcel_sums,
+    selection_sql,
 )
 from app.domain.errors import BadRequest
 from app.domain.filters import MARKETED_STATUS, ParcelFilter, SortSpec
@@ -231,3 +232,27 @@ def test_an_empty_page_after_a_cursor_still_links_back(conn: Connection) -> None
     assert back is not None
     previous = _page(conn, sort, STAFF, back)
     assert previous["items"], "the way back leads to the last rows"
+
+
+def test_a_field_withdrawn_from_publication_stays_hidden_in_the_past(conn: Connection) -> None:
+    parcel_id = conn.execute(text(
+        "SELECT id FROM parcels WHERE marketing_status = 'verfuegbar' ORDER BY id LIMIT 1")
+    ).scalar_one()
+    conn.execute(text("SELECT set_config('gefis.now', CAST(clock_timestamp() - "
+                      "interval '1 hour' AS text), true)"))
+    conn.execute(text("UPDATE parcels SET price_eur_m2 = 75.5, public_fields = "
+                      "array_append(array_remove(public_fields, 'price_eur_m2'), "
+                      "'price_eur_m2') WHERE id = :id"), {"id": parcel_id})
+    released_then = conn.execute(text("SELECT clock_timestamp() - interval '30 minutes'"))\
+        .scalar_one()
+    conn.execute(text("SELECT set_config('gefis.now', CAST(clock_timestamp() AS text), true)"))
+    conn.execute(text("UPDATE parcels SET public_fields = array_remove(public_fields, "
+                      "'price_eur_m2') WHERE id = :id"), {"id": parcel_id})
+    sql, params = selection_sql(ParcelFilter(ids=(parcel_id,)), PUBLIC_VIEWER,
+                                {"price": "price_eur_m2"},
+                                source=ParcelSource.as_of(released_then))
+    assert conn.execute(text(sql), params).scalar_one() is None
+    staff_sql, staff_params = selection_sql(ParcelFilter(ids=(parcel_id,)), STAFF,
+                                            {"price": "price_eur_m2"},
+                                            source=ParcelSource.as_of(released_then))
+    assert float(conn.execute(text(staff_sql), staff_params).scalar_one()) == 75.5

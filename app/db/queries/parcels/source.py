@@ -3,7 +3,8 @@
 Every source yields rows of the ``parcels`` table's type aliased ``p`` joined to their site
 aliased ``s``, so every registry field, filter and output works on all three. Rows of a past
 state are rebuilt from the append-only history (``row_after`` of the last change at or before
-the time) or from a stored snapshot (``state``), both with ``jsonb_populate_record``.
+the time) or from a stored snapshot (``state``), both with ``jsonb_populate_record``; their
+``public_fields`` are today's (disclosure follows the editor's current decision).
 
 >>> LIVE.from_sql
 'parcels p JOIN sites s ON s.id = p.site_id'
@@ -17,13 +18,18 @@ from typing import Any
 
 _JOIN_SITE = "JOIN sites s ON s.id = p.site_id"
 
+# Past rows keep today's ``public_fields``: what the public may see follows the editor's
+# current decision, so a field withdrawn from publication is not shown for the past either.
 _AS_OF = """(SELECT r.* FROM (
-        SELECT DISTINCT ON (h.parcel_id) h.row_after FROM parcel_history h
+        SELECT DISTINCT ON (h.parcel_id) h.parcel_id, h.row_after FROM parcel_history h
         WHERE h.changed_at <= :src_at ORDER BY h.parcel_id, h.changed_at DESC, h.id DESC
-    ) last, LATERAL jsonb_populate_record(CAST(NULL AS parcels), last.row_after) r) p"""
+    ) last JOIN parcels cur ON cur.id = last.parcel_id,
+    LATERAL jsonb_populate_record(CAST(NULL AS parcels), last.row_after
+        || jsonb_build_object('public_fields', cur.public_fields)) r) p"""
 
-_SNAPSHOT = """(SELECT r.* FROM monitoring_snapshots ms,
-        LATERAL jsonb_populate_record(CAST(NULL AS parcels), ms.state) r
+_SNAPSHOT = """(SELECT r.* FROM monitoring_snapshots ms JOIN parcels cur ON cur.id = ms.parcel_id,
+        LATERAL jsonb_populate_record(CAST(NULL AS parcels), ms.state
+            || jsonb_build_object('public_fields', cur.public_fields)) r
         WHERE ms.quarter_end = :src_quarter_end) p"""
 
 
