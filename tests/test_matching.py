@@ -13,10 +13,12 @@ from sqlalchemy import Connection, Engine, text
 from app.db.session import set_actor
 from app.domain.clock import today
 from app.domain.errors import Forbidden, InvalidInput, Unauthorized
-from app.domain.matching import Candidate, MatchRequest, combine, rank, score
+from app.domain.match_combination import combine
+from app.domain.matching import Candidate, MatchRequest, rank, score
 from app.domain.parcel_combination import adjacency_groups, pick_combination
-from app.domain.roles import PUBLIC, Principal, Role
-from app.services.matching import adjacent_pairs, find_matches
+from app.domain.roles import PUBLIC, STAFF, Principal, Role
+from app.services.match_combinations import adjacent_pairs
+from app.services.matching import find_matches
 from tests.conftest import Clock
 from tests.resource_client import Client
 from tests.shapes import LEIPZIG_X, LEIPZIG_Y, insert_parcel, insert_site
@@ -343,7 +345,7 @@ def adjacent(only_ours: Connection) -> dict[str, int]:
 def test_adjacency_is_within_30_m_on_one_site(only_ours: Connection,
                                               adjacent: dict[str, int]) -> None:
     request = MatchRequest(net_area_min_ha=6, user_group="logistik")
-    pairs = adjacent_pairs(only_ours, request, [adjacent["site"]], can_read_internal=True,
+    pairs = adjacent_pairs(only_ours, request, [adjacent["site"]], viewer=STAFF,
                            reference=today())
     a = adjacent
     assert set(pairs) == {tuple(sorted(p)) for p in [(a["A"], a["B"]), (a["B"], a["C"]),

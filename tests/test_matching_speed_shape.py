@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, event, text
 
+import app.services.match_candidates as cands
+import app.services.match_combinations as combos
 import app.services.matching as service
 from app.db.queries.keyset import cached_text
 from app.db.queries.parcels import selection_sql
@@ -40,8 +42,8 @@ ANALYST = Principal(Role.ANALYST, 911, "t-analyst-shape")
 VIEWERS = {"public": (PUBLIC_VIEWER, PUBLIC), "staff": (STAFF, ANALYST)}
 
 #: The service's own mapping of candidate rows (the columns and the Candidate built from them).
-_COLUMNS = service._CANDIDATE_COLUMNS
-_candidate = service._candidate
+_COLUMNS = cands.CANDIDATE_COLUMNS
+_candidate = cands.candidate_from_row
 
 
 def _rows(conn: Connection, f: ParcelFilter, viewer: Viewer,
@@ -128,12 +130,12 @@ def test_sql_criteria_agree_with_the_domain_for_every_candidate(
         conn: Connection, edges: dict[str, Any], which: int, who: str) -> None:
     request = _requests(edges)[which]
     viewer, _ = VIEWERS[who]
-    conditions, params = service.criteria_sql(request, viewer, REF)
-    met_sql, met_params = service.met_weight_sql(request, viewer, REF)
+    conditions, params = cands.criteria_sql(request, viewer, REF)
+    met_sql, met_params = cands.met_weight_sql(request, viewer, REF)
     assert list(conditions) == list(asked_weights(request))
     extra = {f"c_{key}": f"=CASE WHEN {sql} THEN true ELSE false END"
              for key, sql in conditions.items()}
-    rows = _rows(conn, service.candidate_filter(request), viewer,
+    rows = _rows(conn, cands.candidate_filter(request), viewer,
                  {**extra, "met_weight": "=" + met_sql}, {**params, **met_params})
     assert len(rows) > 5, "the request should find candidates of any size"
     asked = sum(asked_weights(request).values())
@@ -160,8 +162,8 @@ def test_hard_conditions_in_sql_are_the_domains(
                    if c.key in HARD_KEYS)}
     large = {r.id for r in marketed
              if r.id in hard and reaches(float(r.net_area_ha), request.net_area_min_ha)}
-    assert {r.id for r in _rows(conn, service.candidate_filter(request), viewer)} == hard
-    single = service.candidate_filter(request, single=True)
+    assert {r.id for r in _rows(conn, cands.candidate_filter(request), viewer)} == hard
+    single = cands.candidate_filter(request, single=True)
     assert {r.id for r in _rows(conn, single, viewer)} == large
     assert large, "the request should find single parcels"
 
@@ -169,7 +171,7 @@ def test_hard_conditions_in_sql_are_the_domains(
 def test_the_edge_parcels_are_on_the_edges(conn: Connection, edges: dict[str, Any]) -> None:
     """The fixture's parcels meet (or just miss) the bounds of the requests above."""
     everything, timing = _requests(edges)[:2]
-    rows = {r.id: _candidate(r) for r in _rows(conn, service.candidate_filter(everything),
+    rows = {r.id: _candidate(r) for r in _rows(conn, cands.candidate_filter(everything),
                                                  STAFF)}
 
     def met(request: MatchRequest, name: str, key: str) -> bool:
@@ -185,7 +187,7 @@ def test_the_edge_parcels_are_on_the_edges(conn: Connection, edges: dict[str, An
     assert met(timing, "class_edge", "available_by")
     assert met(everything, "at_km", "junction")
     assert not met(everything, "no_distance", "junction")
-    single = {r.id for r in _rows(conn, service.candidate_filter(everything, single=True),
+    single = {r.id for r in _rows(conn, cands.candidate_filter(everything, single=True),
                                   STAFF)}
     assert edges["just_enough"] in single
     assert edges["exactly_enough"] in single
@@ -198,7 +200,7 @@ def test_answers_equal_the_python_ranking_of_every_candidate(
         conn: Connection, edges: dict[str, Any], which: int, who: str) -> None:
     request = _requests(edges)[which]
     viewer, principal = VIEWERS[who]
-    everyone = [_candidate(r) for r in _rows(conn, service.candidate_filter(request), viewer)]
+    everyone = [_candidate(r) for r in _rows(conn, cands.candidate_filter(request), viewer)]
     large = [c for c in everyone if reaches(c.net_area_ha, request.net_area_min_ha)]
     for limit in (1, 7, request.limit):
         expected = rank(request, large, REF)[:limit]
@@ -216,10 +218,10 @@ def test_combinations_equal_those_from_every_candidate(conn: Connection) -> None
     for need in (biggest + 0.5, biggest * 1.5, biggest * 3):
         request = MatchRequest(net_area_min_ha=need, user_group="industrie_produktion",
                                restriction_tolerance="erhoeht", rail_siding_required=True)
-        everyone = [_candidate(r) for r in _rows(conn, service.candidate_filter(request),
+        everyone = [_candidate(r) for r in _rows(conn, cands.candidate_filter(request),
                                                  PUBLIC_VIEWER)]
-        expected = service._combinations(conn, request, everyone, can_read_internal=False,
-                                          reference=REF)
+        expected = combos.best_combinations(conn, request, everyone, viewer=PUBLIC_VIEWER,
+                                            reference=REF)
         out = service.find_matches(conn, request, PUBLIC, REF)
         assert out.results == ()
         assert [(c.parcel_ids, c.score, c.criteria) for c in out.combinations] == [
@@ -251,10 +253,10 @@ def test_only_the_parcels_returned_are_read_and_scored(
         calls.append(candidate.id)
         return score(request, candidate, reference)
 
-    monkeypatch.setattr(service, "score", counting_score)
+    monkeypatch.setattr(cands, "score", counting_score)
     request = MatchRequest(net_area_min_ha=0.01, user_group="handwerk_gewerbe",
                            max_junction_km=5, preferred_districts=("14713", "15082"), limit=3)
-    many = len(_rows(conn, service.candidate_filter(request, single=True), PUBLIC_VIEWER))
+    many = len(_rows(conn, cands.candidate_filter(request, single=True), PUBLIC_VIEWER))
     assert many > 100
     statements.clear()
     out = service.find_matches(conn, request, PUBLIC, REF)
