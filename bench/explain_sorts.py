@@ -14,8 +14,7 @@ from datetime import date
 
 from sqlalchemy import create_engine, text
 
-from app.db.queries import keyset
-from app.db.queries.keyset import Envelope
+from app.db.queries.keyset import Envelope, page_statement
 from app.db.queries.parcels import parcel_query, sort_key
 from app.domain.filters import SEARCH_DEFAULT_MARKETING_STATUS, ParcelFilter, SortSpec
 from app.domain.parcel_fields import SORTABLE_FIELDS
@@ -24,7 +23,8 @@ from app.domain.roles import PUBLIC_VIEWER, STAFF
 
 def main(url: str) -> None:
     engine = create_engine(url)
-    envelope = Envelope("items", "s", "n", "p", "application/json")
+    envelope = Envelope("features", "s", "n", "p", "application/geo+json",
+                        feature_collection=True)
     search = ParcelFilter(marketing_status=SEARCH_DEFAULT_MARKETING_STATUS,
                           active_sites_only=True)
     print("| sort | viewer | page ms | index scans |\n|---|---|---:|---|")
@@ -36,13 +36,8 @@ def main(url: str) -> None:
                     sort = SortSpec.parse(sign + name)
                     query = parcel_query(search, viewer, reference=date.today(), srid=4326,
                                          as_feature=True)
-                    key = sort_key(sort, viewer)
-                    sql = keyset._page_sql(query.from_sql, query.where, query.document_sql,
-                                           query.id_sql, key, None,
-                                           (envelope.member, True, False, False, ()))
-                    params = {**query.params, "k_fetch": 51, "k_limit": 50,
-                              "k_sort": str(sort), "k_media": "application/geo+json",
-                              "k_self": "s", "k_next": "n", "k_prev": "p", "k_matched": None}
+                    sql, params = page_statement(query, sort_key(sort, viewer), limit=50,
+                                                 cursor=None, envelope=envelope)
                     conn.execute(text(sql), params)  # warm the cache and PROJ
                     plan = "\n".join(r[0] for r in conn.execute(
                         text("EXPLAIN (ANALYZE, COSTS OFF) " + sql), params))

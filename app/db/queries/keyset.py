@@ -286,9 +286,10 @@ WITH fetched AS (
 SELECT CAST(json_build_object({', '.join(head)}) AS text) FROM n, links, items"""
 
 
-def page_document(conn: Connection, q: ListQuery, sort: SortKey, *, limit: int,
-                  cursor: Cursor | None, envelope: Envelope) -> str:
-    """The response document of up to ``limit`` rows after (or before) ``cursor``."""
+def page_statement(q: ListQuery, sort: SortKey, *, limit: int, cursor: Cursor | None,
+                   envelope: Envelope) -> tuple[str, dict[str, Any]]:
+    """The SQL of a page (one statement shape per list, sort, cursor kind and envelope) and
+    the values it binds; 400 when ``cursor`` does not fit ``sort``."""
     if cursor is not None:
         sort.check(cursor)
     cursor_shape = None if cursor is None else (cursor.branch, cursor.backward)
@@ -309,6 +310,13 @@ def page_document(conn: Connection, q: ListQuery, sort: SortKey, *, limit: int,
         params.update(k_value=cursor.value, k_id=cursor.last_id, k_back=Cursor(
             str(sort), cursor.value, cursor.last_id, cursor.branch, not cursor.backward,
         ).encode())
+    return sql, params
+
+
+def page_document(conn: Connection, q: ListQuery, sort: SortKey, *, limit: int,
+                  cursor: Cursor | None, envelope: Envelope) -> str:
+    """The response document of up to ``limit`` rows after (or before) ``cursor``."""
+    sql, params = page_statement(q, sort, limit=limit, cursor=cursor, envelope=envelope)
     return str(conn.execute(cached_text(sql), params).scalar_one())
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from app.db.queries.documents import geometry_params
 from app.db.queries.keyset import Envelope, ListQuery, SortKey, cached_text, page_document
 from app.db.queries.paging import Cursor
 from app.db.queries.parcels.source import LIVE, ParcelSource
@@ -31,8 +32,11 @@ def parcel_query(f: ParcelFilter, viewer: Viewer, *, reference: date, srid: int 
                  as_feature: bool, source: ParcelSource = LIVE) -> ListQuery:
     """The parcels of ``f`` that ``viewer`` may see, each as a JSON document."""
     where, params = where_sql(f, viewer, source, reference=reference)
+    if srid is not None:
+        params.update(geometry_params(srid))
     return ListQuery(source.from_sql, where, params,
-                     document_sql(viewer, srid=srid, as_feature=as_feature), "p.id")
+                     document_sql(viewer, with_geometry=srid is not None,
+                                  as_feature=as_feature), "p.id")
 
 
 def sort_key(sort: SortSpec, viewer: Viewer) -> SortKey:

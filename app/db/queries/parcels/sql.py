@@ -16,10 +16,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.db.queries.documents import document_sql as documents_sql
+from app.db.queries.documents import geometry_sql
 from app.db.queries.parcels.source import ParcelSource
 from app.domain import vocab
 from app.domain.availability import latest_available_date
-from app.domain.crs import coordinate_decimals
 from app.domain.filters import MARKETED_STATUS, ParcelFilter
 from app.domain.parcel_fields import (
     FILTER_PARAMS,
@@ -148,15 +149,6 @@ def where_sql(f: ParcelFilter, viewer: Viewer, source: ParcelSource, *,
     return tuple(conditions), params
 
 
-def geometry_sql(srid: int) -> str:
-    """GeoJSON geometry (JSONB) of the parcel in ``srid``; exterior rings counter-clockwise."""
-    geom = "ST_ForcePolygonCCW(p.geom_25832)"
-    if srid != 25832:
-        geom = f"ST_Transform({geom}, {int(srid)})"
-    # options=0: no "crs"/"bbox" members inside the geometry (the response declares the CRS)
-    return f"CAST(ST_AsGeoJSON({geom}, {coordinate_decimals(srid)}, 0) AS jsonb)"
-
-
 def properties_sql(viewer: Viewer) -> str:
     """The parcel's fields ``viewer`` may see, as one JSONB object.
 
@@ -179,16 +171,12 @@ def properties_sql(viewer: Viewer) -> str:
     return " || ".join(parts)
 
 
-def document_sql(viewer: Viewer, *, srid: int | None, as_feature: bool) -> str:
-    """One parcel as JSONB: a GeoJSON Feature, or its properties (with ``geometry`` unless
-    ``srid`` is ``None``)."""
-    properties = properties_sql(viewer)
-    if srid is None:
-        return properties
-    if as_feature:
-        return (f"jsonb_build_object('type', 'Feature', 'id', p.id, "
-                f"'geometry', {geometry_sql(srid)}, 'properties', {properties})")
-    return f"({properties}) || jsonb_build_object('geometry', {geometry_sql(srid)})"
+def document_sql(viewer: Viewer, *, with_geometry: bool, as_feature: bool) -> str:
+    """One parcel as JSONB: a GeoJSON Feature, or its properties with ``geometry`` (geometry
+    in the CRS bound by :func:`~app.db.queries.documents.geometry_params`)."""
+    geometry = geometry_sql("p.geom_25832") if with_geometry else None
+    return documents_sql(properties_sql(viewer), geometry, id_column="p.id",
+                         as_feature=as_feature)
 
 
 def field_sql(name: str, viewer: Viewer) -> str:
