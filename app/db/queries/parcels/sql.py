@@ -14,6 +14,7 @@ Everything is text over the aliases ``p`` (parcel row) and ``s`` (site) of a
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from app.db.queries.documents import document_sql as documents_sql
@@ -149,6 +150,7 @@ def where_sql(f: ParcelFilter, viewer: Viewer, source: ParcelSource, *,
     return tuple(conditions), params
 
 
+@lru_cache(maxsize=8)
 def properties_sql(viewer: Viewer) -> str:
     """The parcel's fields ``viewer`` may see, as one JSONB object.
 
@@ -171,6 +173,7 @@ def properties_sql(viewer: Viewer) -> str:
     return " || ".join(parts)
 
 
+@lru_cache(maxsize=32)
 def document_sql(viewer: Viewer, *, with_geometry: bool, as_feature: bool) -> str:
     """One parcel as JSONB: a GeoJSON Feature, or its properties with ``geometry`` (geometry
     in the CRS bound by :func:`~app.db.queries.documents.geometry_params`)."""
