@@ -221,6 +221,12 @@ def load_framework(conn: Connection, path: Path) -> int:
     return written
 
 
+#: The tables :func:`load_demo` writes to (their statistics are refreshed after a load).
+LOADED_TABLES = ("districts", "municipalities", "infrastructure", "sites", "site_partners",
+                 "parcels", "land_sales", "demand_frameworks", "demand_scenarios",
+                 "demand_components", "demand_component_values")
+
+
 def load_demo(conn: Connection, geodata_dir: Path, progress: ProgressFn = print) -> DemoLoadReport:
     """Load boundaries and the synthetic demo data set; idempotent."""
     report = DemoLoadReport()
@@ -247,6 +253,10 @@ def load_demo(conn: Connection, geodata_dir: Path, progress: ProgressFn = print)
     for key, label, loader, path in steps:
         progress(f"{label} …")
         report.written[key] = loader(conn, path)
+    if any(report.written.values()):
+        # Planner statistics for the freshly loaded tables: without them every estimate is
+        # one row, and the first searches run as nested loops over whole tables.
+        conn.execute(text(f"ANALYZE {', '.join(LOADED_TABLES)}"))
     return report
 
 
