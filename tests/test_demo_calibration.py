@@ -152,10 +152,12 @@ def test_sales_after_base_date_exist_for_take_up(conn: Connection) -> None:
 
 def test_demand_framework_2038(conn: Connection, study: dict[str, Any]) -> None:
     framework = study["orientation_framework_2038"]
-    fw = conn.execute(text("SELECT id, base_date::text, horizon_year, net_to_gross_factor "
-                           "FROM demand_frameworks WHERE is_default")).one()
-    assert (fw.base_date, fw.horizon_year, float(fw.net_to_gross_factor)) == (
-        framework["base_date"], framework["horizon_year"], framework["gross_factor_used_by_study"])
+    fw = conn.execute(text("SELECT id, base_date::text, period_first_year, period_last_year, "
+                           "net_to_gross_factor FROM demand_frameworks WHERE is_default")).one()
+    assert (fw.base_date, fw.period_first_year, fw.period_last_year,
+            float(fw.net_to_gross_factor)) == (
+        framework["base_date"], framework["period_first_year"], framework["period_last_year"],
+        framework["gross_factor_used_by_study"])
     totals = _sums(conn, f"SELECT scenario_key, sum(net_ha) FROM demand_component_values "
                          f"WHERE framework_id = {fw.id} GROUP BY 1")
     assert (totals["niedrig"], totals["hoch"]) == pytest.approx(tuple(framework["total_net_ha"]))

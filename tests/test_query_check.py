@@ -102,7 +102,6 @@ def test_the_issue_example_is_a_400_problem_suggesting_the_filter(offline: TestC
 
 @pytest.mark.parametrize(("sent", "hint"), [
     # output fields that are no filter, from the explicit table
-    ("restriction_level", "did you mean 'restriction_max'?"),
     ("restriction_causes", "did you mean 'exclude_causes'?"),
     ("net_area_ha", "did you mean 'net_area_min_ha' or 'net_area_max_ha'?"),
     ("distance_junction_km", "did you mean 'max_junction_km'?"),

@@ -42,7 +42,6 @@ from app.domain.errors import BadRequest, FieldProblem
 #: has are suggested; for other routes the usual closest-name suggestion applies.
 FILTER_FOR_OUTPUT_FIELD: Mapping[str, tuple[str, ...]] = {
     "user_groups": ("user_group",),
-    "restriction_level": ("restriction_max",),
     "restriction_causes": ("exclude_causes",),
     "net_area_ha": ("net_area_min_ha", "net_area_max_ha"),
     "distance_junction_km": ("max_junction_km",),

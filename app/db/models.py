@@ -179,7 +179,8 @@ class DemandFramework(Base):
     name: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     base_date: Mapped[date] = mapped_column(Date)
-    horizon_year: Mapped[int] = mapped_column(Integer)
+    period_first_year: Mapped[int] = mapped_column(Integer)
+    period_last_year: Mapped[int] = mapped_column(Integer)
     net_to_gross_factor: Mapped[Decimal] = mapped_column(Numeric(4, 2))
     method: Mapped[str] = mapped_column(Text)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB)
@@ -188,6 +189,7 @@ class DemandFramework(Base):
     assumptions: Mapped[str | None] = mapped_column(Text)
     is_default: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class DemandScenario(Base):

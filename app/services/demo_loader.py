@@ -189,7 +189,8 @@ def load_framework(conn: Connection, path: Path) -> int:
     fw = _read(path)
     written = conn.execute(upsert_changed("demand_frameworks", ("name", "version"), {
         "name": ":name", "version": ":version", "base_date": "CAST(:base_date AS date)",
-        "horizon_year": ":horizon_year", "net_to_gross_factor": ":net_to_gross_factor",
+        "period_first_year": ":period_first_year", "period_last_year": ":period_last_year",
+        "net_to_gross_factor": ":net_to_gross_factor",
         "method": "'vorgabe'", "description": ":description", "source": ":source",
         "assumptions": ":assumptions", "is_default": "true",
     }), fw).rowcount

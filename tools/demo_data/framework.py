@@ -81,7 +81,8 @@ def framework_document() -> dict[str, object]:
         "name": f"Orientierungsrahmen {T.FRAMEWORK_HORIZON_YEAR} (Potenzialstudie IRMD)",
         "version": 1,
         "base_date": T.FRAMEWORK_BASE_DATE,
-        "horizon_year": T.FRAMEWORK_HORIZON_YEAR,
+        "period_first_year": T.FRAMEWORK_PERIOD[0],
+        "period_last_year": T.FRAMEWORK_PERIOD[1],
         "net_to_gross_factor": T.FRAMEWORK_NET_TO_GROSS,
         "description": _description(),
         "source": ("Georg Consulting (2020/21): Potenzialstudie Industrie- und Gewerbeflächen "

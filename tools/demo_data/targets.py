@@ -171,6 +171,9 @@ USER_GROUP_TOP_DISTRICTS: Final[dict[str, tuple[str, ...]]] = {
 _FRAMEWORK: Final[dict[str, Any]] = _DATA["orientation_framework_2038"]
 FRAMEWORK_BASE_DATE: Final[str] = str(_FRAMEWORK["base_date"])
 FRAMEWORK_HORIZON_YEAR: Final[int] = int(_FRAMEWORK["horizon_year"])
+#: The years the framework's demand covers, first and last (2020 through 2038: 19 years).
+FRAMEWORK_PERIOD: Final[tuple[int, int]] = (int(_FRAMEWORK["period_first_year"]),
+                                            int(_FRAMEWORK["period_last_year"]))
 #: Orientierungsrahmen 2038 (net ha): component -> (low scenario, high scenario).
 FRAMEWORK_COMPONENTS: Final[dict[str, tuple[float, float]]] = {
     k: (float(v["range"][0]), float(v["range"][1]))
