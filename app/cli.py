@@ -5,23 +5,32 @@ Thin: parses arguments, calls a service, prints progress. Commands:
 - ``migrate``: apply the database migrations (``alembic upgrade head``);
 - ``load-demo [--if-empty]``: load the demo geodata (real boundaries, synthetic parcels);
 - ``db-status``: print the database's PostGIS version and migration revision;
-- ``api-key create|list|revoke``: manage the API keys (the plain key is printed only once).
+- ``api-key create|list|revoke``: manage the API keys (the plain key is printed only once);
+- ``framework list|show|create|withdraw|set-default``: manage the demand frameworks
+  (Orientierungsrahmen; a stored version never changes, a new one is created).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import DBAPIError
 
+from app.db.errors import translate_db_error
+from app.db.queries.frameworks import get_framework_record, list_framework_records
 from app.db.session import get_engine, write_transaction
 from app.db.status import database_status, migration_head
-from app.domain.errors import GefisError
+from app.domain.errors import BadRequest, GefisError
+from app.domain.framework_input import parse_framework_document
 from app.domain.roles import KEY_ROLES
+from app.services import frameworks as framework_service
 from app.services.api_keys import ApiKeyInfo, create_api_key, list_api_keys, revoke_api_key
 from app.services.demo_loader import database_is_empty, load_demo
 from app.settings import PROJECT_ROOT, get_settings
@@ -97,6 +106,13 @@ def _stamp(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ") if moment else "-"
 
 
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+              .rstrip())
+
+
 def _key_row(info: ApiKeyInfo) -> tuple[str, ...]:
     return (str(info.id), info.name, info.role, ",".join(info.districts) or "-",
             info.key_prefix, _stamp(info.created_at), _stamp(info.revoked_at))
@@ -108,10 +124,7 @@ def cmd_api_key_list(_: argparse.Namespace) -> int:
         keys = list_api_keys(conn)
     rows = [("id", "name", "role", "districts", "prefix", "created", "revoked")]
     rows += [_key_row(info) for info in keys]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-              .rstrip())
+    _print_table(rows)
     return 0
 
 
@@ -142,6 +155,129 @@ def _add_api_key_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     revoke.set_defaults(func=cmd_api_key_revoke)
 
 
+def _ha(value: float) -> str:
+    """Hectares in German notation: ``2.545,00 ha``."""
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " ha"
+
+
+def cmd_framework_list(args: argparse.Namespace) -> int:
+    """Print the demand frameworks (newest first) with their net ha per scenario."""
+    with get_engine().connect() as conn:
+        records = list_framework_records(conn, include_withdrawn=not args.active)
+    rows = [("id", "name", "version", "period", "factor", "net ha (total/year)", "default",
+             "withdrawn")]
+    for record in records:
+        f = record.framework
+        figures = ", ".join(f"{s['key']} {_ha(s['total_net_ha'])}/{_ha(s['annual_net_ha'])}"
+                            for s in framework_service.scenario_figures(f))
+        rows.append((str(f.id), f.name, str(f.version),
+                     f"{f.period.first_year}-{f.period.last_year}", f"{f.gross_factor:.2f}",
+                     figures, "ja" if f.is_default else "-", _stamp(f.withdrawn_at)))
+    _print_table(rows)
+    return 0
+
+
+def cmd_framework_show(args: argparse.Namespace) -> int:
+    """Print one framework (as text, or as the API's JSON document with ``--json``)."""
+    try:
+        with get_engine().connect() as conn:
+            record = get_framework_record(conn, args.id)
+    except GefisError as error:
+        return _fail(error)
+    if args.json:
+        print(json.dumps(framework_service.framework_document(record), ensure_ascii=False,
+                         indent=2))
+        return 0
+    f = record.framework
+    state = ("Standard" if f.is_default else
+             f"zurückgezogen {_stamp(f.withdrawn_at)}" if f.withdrawn_at else "verfügbar")
+    print(f"Orientierungsrahmen {f.id}: {f.name}, Version {f.version} ({state})")
+    print(f"  Stichtag {f.base_date.isoformat()}, Zeitraum {f.period.first_year}–"
+          f"{f.period.last_year} ({f.period.years} Jahre), Brutto-Faktor {f.gross_factor:.2f}")
+    for s in framework_service.scenario_figures(f):
+        print(f"  {s['label']} ({s['key']}): netto {_ha(s['total_net_ha'])} "
+              f"({_ha(s['annual_net_ha'])} pro Jahr), brutto {_ha(s['total_gross_ha'])}")
+    for c in f.components:
+        kind = "verortet" if c.located else "regional"
+        values = ", ".join(f"{key} {_ha(c.net_ha(key))}" for key in f.scenario_keys())
+        print(f"    {c.label} [{c.key}, {kind}]: {values}")
+    return 0
+
+
+def _write_framework(reason: str, action: str, args: argparse.Namespace) -> int:
+    """Run one framework write in a transaction; report a refusal as the API would."""
+    try:
+        with write_transaction(get_engine(), "cli", reason) as conn:
+            if action == "create":
+                try:
+                    document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise BadRequest.for_field("--file", f"{args.file}: {exc}",
+                                               "unreadable") from exc
+                framework_id = framework_service.create_framework(
+                    conn, parse_framework_document(document))
+                if args.default:
+                    framework_service.set_default_framework(conn, framework_id)
+            else:
+                framework_id = args.id
+                if action == "withdraw":
+                    framework_service.withdraw_framework(conn, framework_id)
+                else:
+                    framework_service.set_default_framework(conn, framework_id)
+            f = get_framework_record(conn, framework_id).framework
+    except GefisError as error:
+        return _fail(error)
+    except DBAPIError as exc:
+        translated = translate_db_error(exc)
+        if translated is None:
+            raise
+        return _fail(translated)
+    done = {"create": "angelegt", "withdraw": "zurückgezogen",
+            "set-default": "ist jetzt der Standard"}[action]
+    _say(f"Orientierungsrahmen {f.id} ({f.name}, Version {f.version}) {done}.")
+    if action == "create" and f.is_default:
+        _say("Er ist jetzt der Standard für die Bilanz.")
+    return 0
+
+
+def cmd_framework_create(args: argparse.Namespace) -> int:
+    """Store a framework document (JSON file) as a new version."""
+    return _write_framework("Orientierungsrahmen angelegt", "create", args)
+
+
+def cmd_framework_withdraw(args: argparse.Namespace) -> int:
+    """Withdraw a framework (it stays readable)."""
+    return _write_framework("Orientierungsrahmen zurückgezogen", "withdraw", args)
+
+
+def cmd_framework_set_default(args: argparse.Namespace) -> int:
+    """Make a framework the default the balance uses."""
+    return _write_framework("Standard-Orientierungsrahmen gesetzt", "set-default", args)
+
+
+def _add_framework_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    framework = sub.add_parser("framework", help="manage demand frameworks")
+    actions = framework.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="list frameworks, newest first")
+    listing.add_argument("--active", action="store_true", help="leave withdrawn ones out")
+    listing.set_defaults(func=cmd_framework_list)
+    show = actions.add_parser("show", help="show one framework")
+    show.add_argument("id", type=int, help="id of the framework (see 'framework list')")
+    show.add_argument("--json", action="store_true", help="print the API's JSON document")
+    show.set_defaults(func=cmd_framework_show)
+    create = actions.add_parser("create", help="store a framework document as a new version")
+    create.add_argument("--file", required=True, metavar="F.json",
+                        help="framework document (shape of demand_framework_2038.json)")
+    create.add_argument("--default", action="store_true", help="also make it the default")
+    create.set_defaults(func=cmd_framework_create)
+    for name, func, text_ in (("withdraw", cmd_framework_withdraw, "withdraw a framework"),
+                              ("set-default", cmd_framework_set_default,
+                               "make a framework the default")):
+        action = actions.add_parser(name, help=text_)
+        action.add_argument("id", type=int, help="id of the framework (see 'framework list')")
+        action.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all sub-commands."""
     parser = argparse.ArgumentParser(prog="gefis", description=__doc__.splitlines()[0])
@@ -152,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_load_demo)
     sub.add_parser("db-status", help="show database versions").set_defaults(func=cmd_db_status)
     _add_api_key_commands(sub)
+    _add_framework_commands(sub)
     return parser
 
 

@@ -10,10 +10,11 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app import __version__
-from app.api import health, parcel_edits, parcel_history, parcels, vocabularies
+from app.api import balance, health, parcel_edits, parcel_history, parcels, summary, vocabularies
 from app.api.admission import Admission, AdmissionGate
 from app.api.districts import router as districts_router
 from app.api.enquiries import router as enquiries_router
+from app.api.frameworks import router as frameworks_router
 from app.api.land_sales import router as land_sales_router
 from app.api.limits import BodySizeLimit
 from app.api.matches import router as matches_router
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(vocabularies.router)
+    app.include_router(summary.router)  # before /parcels/{parcel_id}
+    app.include_router(balance.router)
     app.include_router(parcels.router)
     app.include_router(parcel_edits.router)
     app.include_router(parcel_history.router)
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(land_sales_router)
     app.include_router(enquiries_router)
     app.include_router(matches_router)
+    app.include_router(frameworks_router)
     return app
 
 

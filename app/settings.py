@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.domain.vocab import CATEGORY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +87,10 @@ class Settings(BaseSettings):
         default=100_000, ge=0,
         description="count=true counts exactly when the planner expects fewer matches than "
                     "this; above it, numberMatched is the planner's estimate (and says so).")
+    potential_categories: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("pv_anlage", "vorschauflaeche", "nur_fnp_oder_regionalplan"),
+        description="Area categories the balance counts as potential, not as market supply "
+                    "(comma-separated codes of the category vocabulary).")
     public_base_url: str | None = Field(
         default=None,
         description="Absolute base URL used in links (e.g. behind a proxy); "
@@ -105,6 +112,17 @@ class Settings(BaseSettings):
     def admission_limit(self) -> int:
         """Requests admitted at once: ``max_in_flight``, by default the pool's capacity."""
         return self.max_in_flight or self.pool_capacity
+
+    @field_validator("potential_categories", mode="before")
+    @classmethod
+    def _category_codes(cls, value: object) -> object:
+        codes = tuple(c.strip() for c in value.split(",") if c.strip()) \
+            if isinstance(value, str) else value
+        if isinstance(codes, tuple | list):
+            unknown = [c for c in codes if c not in CATEGORY]
+            if unknown:
+                raise ValueError(f"unknown category code(s) {', '.join(unknown)}")
+        return codes
 
     @field_validator("database_url")
     @classmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -20,9 +21,11 @@ from fastapi import Depends, Query, Request
 from pydantic import ValidationError, WithJsonSchema
 
 from app.db.queries.paging import CURSOR_PATTERN
+from app.domain.clock import today
 from app.domain.crs import INPUT_SRIDS, OUTPUT_SRIDS, crs_names, parse_crs, window_problem
 from app.domain.errors import BadRequest, FieldProblem, InvalidInput
 from app.domain.filters import (
+    MARKETED_STATUS,
     SEARCH_DEFAULT_MARKETING_STATUS,
     SORT_PATTERN,
     BBox,
@@ -173,12 +176,12 @@ def _filter_value(f: ParcelField, p: FilterParam, raw: Any) -> Any:
     return raw
 
 
-def _search_filter(**query: Any) -> ParcelFilter:
-    """The search filter from query parameters, with the search screen's defaults: the
-    marketing status ``verfuegbar`` unless asked otherwise, and active sites only."""
+def _filter_from_query(query: dict[str, Any], default_status: tuple[str, ...]) -> ParcelFilter:
+    """The filter from query parameters, with the marketing status ``default_status``
+    unless asked otherwise, and active sites only."""
     values = {p.param: _filter_value(f, p, query[p.param]) for f, p in HTTP_FILTERS}
     values = {k: v for k, v in values.items() if v is not None and v != ()}
-    values.setdefault("marketing_status", SEARCH_DEFAULT_MARKETING_STATUS)
+    values.setdefault("marketing_status", default_status)
     try:
         return ParcelFilter(
             **values,
@@ -208,21 +211,46 @@ def _special_parameters() -> list[inspect.Parameter]:
                               annotation=annotation) for name, annotation in specs.items()]
 
 
-def _build_parcel_filter() -> Any:
-    """The FastAPI dependency reading every filter parameter of the field registry."""
+def _build_parcel_filter(default_status: tuple[str, ...], doc: str) -> Any:
+    """A FastAPI dependency reading every filter parameter of the field registry; the
+    marketing status defaults to ``default_status``."""
     def parcel_filter(**query: Any) -> ParcelFilter:
-        return _search_filter(**query)
+        return _filter_from_query(query, default_status)
 
     parameters = [inspect.Parameter(p.param, inspect.Parameter.KEYWORD_ONLY, default=None,
                                     annotation=_param_annotation(f, p))
                   for f, p in HTTP_FILTERS]
     parcel_filter.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [*parameters, *_special_parameters()], return_annotation=ParcelFilter)
-    parcel_filter.__doc__ = _search_filter.__doc__
+    parcel_filter.__doc__ = doc
     return parcel_filter
 
 
-parcel_filter = _build_parcel_filter()
+#: The search screen's filter: marketing status ``verfuegbar`` unless asked otherwise.
+parcel_filter = _build_parcel_filter(
+    SEARCH_DEFAULT_MARKETING_STATUS,
+    "The search filter: marketing status verfuegbar unless asked, active sites only.")
+#: The filter of sums (summary, balance): land still on the market (``verfuegbar`` and
+#: ``reserviert``) unless asked otherwise; sold and withdrawn land is no supply.
+supply_filter = _build_parcel_filter(
+    MARKETED_STATUS,
+    "The supply filter: marketing status verfuegbar or reserviert unless asked, active "
+    "sites only.")
+
+
+def reference_day(
+    at: Annotated[IsoDate | None, Query(
+        description="Reference date (YYYY-MM-DD): the state at the end of that day, rebuilt "
+                    "from the history; default today")] = None,
+) -> date:
+    """The day whose state is asked for (today by default); 400 for a day after today."""
+    day = today()
+    if at is None:
+        return day
+    if at > day:
+        raise BadRequest.for_field("at", f"at lies in the future (today is {day.isoformat()})",
+                                   "future_date")
+    return at
 
 
 class OutputFormat(StrEnum):
@@ -301,5 +329,7 @@ def output(
 
 
 ParcelFilterDep = Annotated[ParcelFilter, Depends(parcel_filter)]
+SupplyFilterDep = Annotated[ParcelFilter, Depends(supply_filter)]
+ReferenceDayDep = Annotated[date, Depends(reference_day)]
 PagingDep = Annotated[Paging, Depends(paging)]
 OutputDep = Annotated[Output, Depends(output)]

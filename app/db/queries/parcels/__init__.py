@@ -14,7 +14,7 @@ from app.db.queries.parcels.select import (
     selection_sql,
     sort_key,
 )
-from app.db.queries.parcels.source import LIVE, ParcelSource
+from app.db.queries.parcels.source import LIVE, ParcelSource, source_on
 from app.db.queries.parcels.sums import parcel_sums, sums_sql
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "parcel_sums",
     "selection_sql",
     "sort_key",
+    "source_on",
     "sums_sql",
 ]

@@ -13,8 +13,10 @@ the time) or from a stored snapshot (``state``), both with ``jsonb_populate_reco
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
+
+from app.domain.clock import LOCAL_ZONE
 
 _JOIN_SITE = "JOIN sites s ON s.id = p.site_id"
 
@@ -66,3 +68,17 @@ class ParcelSource:
 
 #: The live tables.
 LIVE = ParcelSource("live", f"parcels p {_JOIN_SITE}", "s.withdrawn_at IS NULL")
+
+
+def source_on(day: date, today: date) -> ParcelSource:
+    """The parcels as they were at the end of ``day`` (German time): the live tables for
+    today (or later), else the history.
+
+    >>> source_on(date(2026, 1, 15), date(2026, 1, 15)) is LIVE
+    True
+    >>> source_on(date(2020, 12, 31), date(2026, 1, 15)).params[0][1].isoformat()
+    '2020-12-31T23:59:59.999999+01:00'
+    """
+    if day >= today:
+        return LIVE
+    return ParcelSource.as_of(datetime.combine(day, time.max, LOCAL_ZONE))
