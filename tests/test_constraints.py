@@ -181,12 +181,33 @@ def test_enquiry_area_range_ordered(conn: Connection) -> None:
     assert _field(problem) == "required_net_area_ha_max"
 
 
+def _new_framework(conn: Connection) -> int:
+    """A framework with one scenario and one located component, stored in this transaction
+    (the only one that may add parts to it)."""
+    fid: int = conn.execute(text(
+        "INSERT INTO demand_frameworks (name, base_date, period_first_year, period_last_year) "
+        "VALUES ('Prüfrahmen', '2020-12-31', 2020, 2038) RETURNING id")).scalar_one()
+    conn.execute(text("INSERT INTO demand_scenarios (framework_id, key, label) "
+                      "VALUES (:f, 'niedrig', 'niedrig')"), {"f": fid})
+    conn.execute(text("INSERT INTO demand_components (framework_id, key, label, located) "
+                      "VALUES (:f, 'kmu_regular_demand', 'KMU', true)"), {"f": fid})
+    return fid
+
+
 def test_located_demand_component_needs_district(conn: Connection) -> None:
-    fid = conn.execute(text("SELECT id FROM demand_frameworks WHERE is_default")).scalar_one()
+    fid = _new_framework(conn)
     problem = _refused(conn, lambda: conn.execute(text(
         "INSERT INTO demand_component_values VALUES (:f, 'kmu_regular_demand', 'niedrig', NULL, 5)"),
         {"f": fid}))
     assert _field(problem) == "district_ags"
+
+
+def test_a_stored_framework_gets_no_new_parts(conn: Connection) -> None:
+    fid = conn.execute(text("SELECT id FROM demand_frameworks WHERE is_default")).scalar_one()
+    problem = _refused(conn, lambda: conn.execute(text(
+        "INSERT INTO demand_component_values VALUES "
+        "(:f, 'kmu_regular_demand', 'niedrig', '14713', 5)"), {"f": fid}))
+    assert "immutable" in problem.detail
 
 
 def test_parcels_are_never_deleted(conn: Connection) -> None:

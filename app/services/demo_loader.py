@@ -9,6 +9,12 @@ Sites and parcels are a client of the same write path a file import uses: their 
 through the API's polygon intake (:func:`app.services.geometry_input.intake_polygons`, i.e.
 ``gefis_polygon_intake``, one statement per file), with the API's limits, and a refused
 outline stops the load with an error naming its feature index (``features[i].geometry``).
+
+The files describe the survey state (2020-12-31): parcels are written with the history's
+clock at the survey date (:data:`app.services.demo_timeline.SURVEY_TIME`). Then the demo
+timeline (``timeline.json``) is replayed through the write services
+(:mod:`app.services.demo_timeline`); a parcel it has changed is no longer reset to the file
+on a reload.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from app.db.queries.parcels.rows import any_parcel
 from app.db.upsert import upsert_changed
 from app.domain.geometry_input import GeometryLimits
 from app.services.boundaries import load_boundaries
+from app.services.demo_timeline import SURVEY_TIME, apply_timeline, history_clock, timeline_parcels
 from app.services.geojson_io import feature_srid, geometry_json
 from app.services.geometry_input import PolygonIntake, intake_polygons
 from app.settings import get_settings
@@ -33,7 +40,6 @@ ProgressFn = Callable[[str], None]
 
 BOUNDARY_SOURCE = "BKG VG250, Gebietsstand 01.01.2016"
 
-_GEOM_25832 = "ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(:geometry), :srid), 25832)"
 #: An outline accepted by the polygon intake (EWKT, EPSG:25832, MultiPolygon).
 _OUTLINE_25832 = "ST_GeomFromEWKT(:geometry)"
 
@@ -96,22 +102,28 @@ _PARCEL = upsert_changed("parcels", ("district_ags", "external_id"), {
     "is_synthetic": "true",
 })
 
-_SALE = upsert_changed("land_sales", ("external_id",), {
-    "external_id": ":external_id", "sale_date": "CAST(:sale_date AS date)",
-    "district_ags": ":district_ags", "municipality_ags": ":municipality_ags",
-    "area_ha": ":area_ha", "price_eur_m2": ":price_eur_m2",
-    "buyer_user_group": ":buyer_user_group", "buyer_origin": ":buyer_origin",
-    "geom_25832": _GEOM_25832, "is_synthetic": "true",
-})
+#: All land sales in one statement (a thousand single upserts took half a second).
+_SALE_COLUMNS = ("sale_date", "district_ags", "municipality_ags", "area_ha", "price_eur_m2",
+                 "buyer_user_group", "buyer_origin", "geom_25832", "is_synthetic")
+_SALES = text(f"""
+    INSERT INTO land_sales AS t (external_id, {", ".join(_SALE_COLUMNS)})
+    SELECT f.external_id, f.sale_date, f.district_ags, f.municipality_ags, f.area_ha,
+           f.price_eur_m2, f.buyer_user_group, f.buyer_origin,
+           ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(f.geometry), :srid), 25832), true
+      FROM jsonb_to_recordset(CAST(:features AS jsonb)) AS f(
+           external_id text, sale_date date, district_ags text, municipality_ags text,
+           area_ha double precision, price_eur_m2 numeric, buyer_user_group text,
+           buyer_origin text, geometry text)
+    ON CONFLICT (external_id) DO UPDATE
+       SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _SALE_COLUMNS)}
+     WHERE ({", ".join(f"t.{c}" for c in _SALE_COLUMNS)})
+           IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _SALE_COLUMNS)})
+""")
 
 
 def _features(path: Path) -> tuple[int, list[dict[str, Any]]]:
     collection = _read(path)
     return feature_srid(collection), collection["features"]
-
-
-def _geo_params(feature: dict[str, Any], srid: int) -> dict[str, Any]:
-    return {**feature["properties"], "geometry": geometry_json(feature), "srid": srid}
 
 
 def _outlines(conn: Connection, path: Path, limits: GeometryLimits | None
@@ -171,22 +183,39 @@ def load_parcels(conn: Connection, path: Path, limits: GeometryLimits | None = N
     """Upsert parcels by (district, external id); derived values come from the database.
 
     Every outline goes through the polygon intake first (``limits``: the API's by default);
-    the district is where the intake located it (the trigger derives the same).
+    the district is where the intake located it (the trigger derives the same). Parcels the
+    demo timeline has changed since are left as they are. The history stamps the writes
+    with the survey date.
     """
-    return sum(conn.execute(_PARCEL, {**_outline_params(feature, polygon),
-                                      "district_ags": polygon.district_ags}).rowcount
-               for feature, polygon in _outlines(conn, path, limits))
+    changed = timeline_parcels(conn)
+    with history_clock(conn, SURVEY_TIME):
+        return sum(conn.execute(_PARCEL, {**_outline_params(feature, polygon),
+                                          "district_ags": polygon.district_ags}).rowcount
+                   for feature, polygon in _outlines(conn, path, limits)
+                   if feature["properties"]["external_id"] not in changed)
 
 
 def load_land_sales(conn: Connection, path: Path) -> int:
-    """Upsert land sales by external id."""
+    """Upsert land sales by external id (one statement; rows written only where they differ)."""
     srid, features = _features(path)
-    return sum(conn.execute(_SALE, _geo_params(f, srid)).rowcount for f in features)
+    names = ("external_id", "sale_date", "district_ags", "municipality_ags", "area_ha",
+             "price_eur_m2", "buyer_user_group", "buyer_origin")
+    rows = [{name: f["properties"].get(name) for name in names} | {"geometry": geometry_json(f)}
+            for f in features]
+    return conn.execute(_SALES, {"features": json.dumps(rows), "srid": srid}).rowcount
 
 
 def load_framework(conn: Connection, path: Path) -> int:
-    """Upsert a demand framework with its scenarios, components and values."""
+    """Store a demand framework with its scenarios, components and values, once.
+
+    A stored framework is immutable (migration 0011): when its name and version exist, only
+    the framework row is compared (a changed file fails there: store it as a new version),
+    and its parts are left alone (inserting them again would be refused).
+    """
     fw = _read(path)
+    stored = conn.execute(
+        text("SELECT id FROM demand_frameworks WHERE name = :name AND version = :version"), fw
+    ).scalar_one_or_none()
     written = conn.execute(upsert_changed("demand_frameworks", ("name", "version"), {
         "name": ":name", "version": ":version", "base_date": "CAST(:base_date AS date)",
         "period_first_year": ":period_first_year", "period_last_year": ":period_last_year",
@@ -194,6 +223,8 @@ def load_framework(conn: Connection, path: Path) -> int:
         "method": "'vorgabe'", "description": ":description", "source": ":source",
         "assumptions": ":assumptions", "is_default": "true",
     }), fw).rowcount
+    if stored is not None:
+        return written
     fid = conn.execute(
         text("SELECT id FROM demand_frameworks WHERE name = :name AND version = :version"), fw
     ).scalar_one()
@@ -224,8 +255,8 @@ def load_framework(conn: Connection, path: Path) -> int:
 
 #: The tables :func:`load_demo` writes to (their statistics are refreshed after a load).
 LOADED_TABLES = ("districts", "municipalities", "infrastructure", "sites", "site_partners",
-                 "parcels", "land_sales", "demand_frameworks", "demand_scenarios",
-                 "demand_components", "demand_component_values")
+                 "parcels", "parcel_history", "land_sales", "enquiries", "demand_frameworks",
+                 "demand_scenarios", "demand_components", "demand_component_values")
 
 
 def load_demo(conn: Connection, geodata_dir: Path, progress: ProgressFn = print) -> DemoLoadReport:
@@ -254,6 +285,9 @@ def load_demo(conn: Connection, geodata_dir: Path, progress: ProgressFn = print)
     for key, label, loader, path in steps:
         progress(f"{label} …")
         report.written[key] = loader(conn, path)
+    progress("Zeitreihe seit der Erhebung (synthetisch) …")
+    report.written["timeline"], report.written["enquiries"] = apply_timeline(
+        conn, demo / "timeline.json")
     if any(report.written.values()):
         # Planner statistics for the freshly loaded tables: without them every estimate is
         # one row, and the first searches run as nested loops over whole tables.

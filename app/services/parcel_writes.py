@@ -14,6 +14,7 @@ waits and sees the withdrawal. Migration 0005 checks the same rule again at comm
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -36,6 +37,8 @@ from app.services.write_common import (
 #: API field name → database column, where they differ.
 _COLUMN = {"net_area_ha": "net_area_ha_given", "geometry": "geom_25832"}
 _EXPRESSIONS = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)", "last_verified_at": "now()"}
+#: As :data:`_EXPRESSIONS`, with ``last_verified_at`` bound (a given time) instead of now().
+_DATED_EXPRESSIONS = {"geom_25832": _EXPRESSIONS["geom_25832"]}
 _LOCKED_COLUMNS = "id, district_ags, version, marketing_status, site_id"
 _SITE_COLUMNS = "id, withdrawn_at, district_ags"
 
@@ -117,12 +120,20 @@ def _prepare_changes(conn: Connection, principal: Principal, data: ParcelFields,
 
 
 def create_parcel(conn: Connection, principal: Principal, data: ParcelCreate, *, srid: int,
-                  repair: bool) -> WriteResult:
-    """Insert a parcel; the editor must be allowed to write in the district it lies in."""
+                  repair: bool, synthetic: bool = False, at: datetime | None = None
+                  ) -> WriteResult:
+    """Insert a parcel; the editor must be allowed to write in the district it lies in.
+
+    ``synthetic`` labels it as demo data; ``at`` is when it was entered and checked (default:
+    now), for a loader replaying a dated history (the demo timeline).
+    """
     site = _lock_site(conn, data.site_id)
     columns, notes = _prepare_changes(conn, principal, data, srid, repair, site)
-    columns["last_verified_at"] = None  # whoever enters a parcel has just checked it: now()
-    row = conn.execute(text(insert_sql("parcels", columns, _EXPRESSIONS)), columns).one()
+    columns["last_verified_at"] = at  # whoever enters a parcel has just checked it (now)
+    if synthetic:
+        columns["is_synthetic"] = True
+    expressions = _EXPRESSIONS if at is None else _DATED_EXPRESSIONS
+    row = conn.execute(text(insert_sql("parcels", columns, expressions)), columns).one()
     return WriteResult(row.id, row.version, notes)
 
 
@@ -174,10 +185,17 @@ def withdraw_parcel(conn: Connection, principal: Principal, parcel_id: int,
 
 
 def verify_parcel(conn: Connection, principal: Principal, parcel_id: int,
-                  expected_version: int | None = None) -> WriteResult:
-    """Confirm the parcel's data as current (sets ``last_verified_at`` to now)."""
+                  expected_version: int | None = None, *, at: datetime | None = None
+                  ) -> WriteResult:
+    """Confirm the parcel's data as current (sets ``last_verified_at`` to now, or to ``at``
+    for a loader replaying a dated history)."""
     _locked(conn, principal, parcel_id, expected_version)
-    return WriteResult(parcel_id, _set_status(conn, parcel_id, "last_verified_at = now()"))
+    if at is None:
+        return WriteResult(parcel_id, _set_status(conn, parcel_id, "last_verified_at = now()"))
+    version: int = conn.execute(
+        text("UPDATE parcels SET last_verified_at = :at WHERE id = :id RETURNING version"),
+        {"id": parcel_id, "at": at}).scalar_one()
+    return WriteResult(parcel_id, version)
 
 
 def sell_parcel(conn: Connection, principal: Principal, parcel_id: int, sale: SaleInput,

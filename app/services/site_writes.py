@@ -12,6 +12,7 @@ so two replacements of the same site's partners run one after the other.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -112,8 +113,11 @@ def _replace_partners(conn: Connection, site_id: int, partners: list[PartnerInpu
 
 
 def create_site(conn: Connection, principal: Principal, data: SiteCreate, *, srid: int,
-                repair: bool) -> WriteResult:
-    """Insert a site (and its partners) in a district the caller may write in."""
+                repair: bool, synthetic: bool = False) -> WriteResult:
+    """Insert a site (and its partners) in a district the caller may write in.
+
+    ``synthetic`` labels it as demo data (the demo timeline).
+    """
     ensure_can_write(principal)
     changes = data.changes()
     partners = changes.pop("partners", None) or []
@@ -129,6 +133,8 @@ def create_site(conn: Connection, principal: Principal, data: SiteCreate, *, sri
     if prepared is not None:
         _check_outline(principal, prepared, municipality,
                        {p.municipality_ags for p in partners})
+    if synthetic:
+        columns["is_synthetic"] = True
     row = conn.execute(text(insert_sql("sites", columns, _GEOMETRY)), columns).one()
     _replace_partners(conn, row.id, partners)
     return WriteResult(row.id, _version(conn, row.id), notes)
@@ -175,8 +181,10 @@ def _version(conn: Connection, site_id: int) -> int:
 
 
 def withdraw_site(conn: Connection, principal: Principal, site_id: int,
-                  expected_version: int | None = None) -> WriteResult:
-    """Withdraw a site (``withdrawn_at``) once none of its parcels is marketed any more.
+                  expected_version: int | None = None, *, at: datetime | None = None
+                  ) -> WriteResult:
+    """Withdraw a site (``withdrawn_at``: now, or ``at`` for a loader replaying a dated
+    history) once none of its parcels is marketed any more.
 
     Withdrawing a withdrawn site changes nothing (the first time is kept). The site is
     locked for update *before* its parcels are counted: a parcel write that share-locked
@@ -194,6 +202,6 @@ def withdraw_site(conn: Connection, principal: Principal, site_id: int,
             f"site {site_id} still has {active} parcel(s) being marketed (verfuegbar or "
             "reserviert): withdraw or sell them before withdrawing the site")
     version = conn.execute(text(
-        "UPDATE sites SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE id = :id "
-        "RETURNING version"), {"id": site_id}).scalar_one()
+        "UPDATE sites SET withdrawn_at = coalesce(withdrawn_at, CAST(:at AS timestamptz), "
+        "now()) WHERE id = :id RETURNING version"), {"id": site_id, "at": at}).scalar_one()
     return WriteResult(site_id, version)

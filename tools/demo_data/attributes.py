@@ -50,13 +50,13 @@ PLANNING_P: dict[str, dict[str, float]] = {
     "pv_anlage": {"bplan_rechtskraeftig": 1.0},
     "vorschauflaeche": {"ohne": 1.0},
 }
-#: Window (years after 2026-11-25) in which land of a class becomes available.
+#: Window (years after the survey date 2020-12-31) in which land of a class becomes available.
 AVAILABLE_FROM_YEARS: dict[str, tuple[float, float, float]] = {
     # (share with a date, earliest, latest)
     "sofort": (0.3, -6.0, -0.1), "kurzfristig": (0.7, 0.05, 2.0),
     "mittelfristig": (0.6, 2.05, 5.0), "langfristig": (0.4, 5.1, 12.0),
 }
-REFERENCE_DATE = date(2026, 11, 25)
+REFERENCE_DATE = date(2020, 12, 31)
 #: Planning status of the named projects.
 NAMED_PLANNING: dict[str, str] = {
     "star_park_ii": "bplan_in_aufstellung", "a9_weissenfels": "ohne",

@@ -2,7 +2,8 @@
 
 Steps: joint cells from the study's tables -> sites and parcels -> anchors -> user groups
 -> area calibration -> servicing and net/gross -> placement in the real municipalities ->
-names and stewardship -> land sales -> framework, rasters, self-checks, files. Every step
+names and stewardship -> land sales -> the timeline after the survey date -> framework,
+rasters, self-checks, files. Every step
 draws from its own seeded generator, so the output is byte-identical on every run.
 """
 
@@ -38,7 +39,13 @@ from tools.demo_data.rasters import write_rasters
 from tools.demo_data.sales import generate_sales
 from tools.demo_data.skeleton import build_skeleton
 from tools.demo_data.stewardship import steward
-from tools.demo_data.writer import round_geometry, write_feature_collection, write_json
+from tools.demo_data.timeline import build_timeline
+from tools.demo_data.writer import (
+    round_geometry,
+    write_feature_collection,
+    write_json,
+    write_listing,
+)
 
 SEED = 20201231
 STUDY = ("Potenzialstudie Industrie- und Gewerbeflächen der Innovationsregion "
@@ -51,8 +58,10 @@ DESCRIPTIONS = {
                f"Eckwerte der {STUDY} kalibriert (Tabellen 6 und 7, Flächenkategorien, "
                f"Verwertungsbeschränkungen, Nutzergruppen); keine realen Grundstücke.",
     "land_sales": f"SYNTHETISCHE DEMO-DATEN – Grundstücksverkäufe: frei erfunden; 2010–2019 je "
-                  f"Kreis an Anzahl und Fläche der Tabelle 5 der {STUDY} kalibriert, 2021–2025 "
-                  f"frei fortgeschrieben; keine realen Kauffälle.",
+                  f"Kreis an Anzahl und Fläche der Tabelle 5 der {STUDY} kalibriert, 2020 "
+                  f"frei fortgeschrieben, ohne Nutzergruppe des Käufers (die Studie nennt "
+                  f"keine); Verkäufe ab 2021 stehen in der Zeitreihe (timeline.json); "
+                  f"keine realen Kauffälle.",
     "infrastructure": f"SYNTHETISCHE DEMO-DATEN – Verkehrsinfrastruktur für die Demo zur {STUDY}: "
                       f"Autobahnen und Anschlussstellen sind schematisch (handdigitalisierte "
                       f"Näherung, Lage bis etwa 2 km ungenau; keine offene Autobahngeometrie "
@@ -68,6 +77,7 @@ class Result:
     problems: list[str]
     counts: dict[str, int]
     raster_stats: dict[str, float]
+    take_up: dict[str, dict[str, float]]
 
     @property
     def ok(self) -> bool:
@@ -108,6 +118,8 @@ def generate(out_dir: Path, boundaries_dir: Path) -> Result:
     sales = generate_sales(region, infra, avoid, _rng(11))
     for sale in sales:
         sale.point = round_geometry(sale.point)  # type: ignore[assignment]
+    timeline = build_timeline(sites, parcels, region, infra, flood, sales,
+                              (_rng(13), _rng(14), _rng(15)))
 
     layers = {
         "sites": site_features(sites),
@@ -117,19 +129,24 @@ def generate(out_dir: Path, boundaries_dir: Path) -> Result:
     }
     for name, features in layers.items():
         write_feature_collection(out_dir / f"{name}.geojson", name, DESCRIPTIONS[name], features)
+    write_listing(out_dir / "timeline.json", timeline.head(SEED),
+                  {"events": timeline.events, "enquiries": timeline.enquiries})
     write_json(out_dir / "demand_framework_2038.json", framework_document())
     stats = write_rasters(out_dir / "rasters", region, list(river_lines().values()), flood,
                           _rng(12))
 
     entries = calibration_entries(sites, parcels, figures, sales)
-    problems = geometry_problems(sites, parcels, region, sales)
+    problems = geometry_problems(sites + timeline.added.sites,
+                                 parcels + timeline.added.parcels, region, sales)
+    problems += timeline.problems
     old = {s.municipality_ags for s in sales if s.sale_date.year <= 2019}
     counts = {"sites": len(sites), "parcels": len(parcels), "sales": len(sales),
               "sales_2010_2019": sum(1 for s in sales if s.sale_date.year <= 2019),
               "municipalities": len(region.municipalities),
               "municipalities_without_sale_2010_2019": len(region.municipalities) - len(old),
-              "infrastructure": len(infra.features())}
-    result = Result(entries, problems, counts, stats)
+              "infrastructure": len(infra.features()),
+              **{f"timeline_{k}": v for k, v in timeline.counts.items()}}
+    result = Result(entries, problems, counts, stats, timeline.take_up)
     write_json(out_dir / "calibration_report.json", _report(result))
     return result
 
@@ -147,6 +164,7 @@ def _report(result: Result) -> dict[str, object]:
         "counts": result.counts,
         "raster_stats": {k: round(v, 4) for k, v in result.raster_stats.items()},
         "problems": result.problems,
+        "timeline_take_up": result.take_up,
         "figures": [e.as_json() for e in result.entries],
         "district_keys": {d.key: d.ags for d in T.DISTRICTS},
     }

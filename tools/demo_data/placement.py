@@ -10,6 +10,7 @@ lakes and, unless all its parcels carry a restriction, the schematic floodplains
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +43,8 @@ class _Context:
     region: Region
     forbidden: PreparedGeometry
     flood: PreparedGeometry
-    placed: list[tuple[tuple[float, float, float, float], Polygon]] = field(default_factory=list)
+    placed: list[tuple[tuple[float, float, float, float], BaseGeometry]] = field(
+        default_factory=list)
 
     def fits(self, outline: Polygon, muni: Municipality, flood_ok: bool) -> bool:
         minx, miny, maxx, maxy = outline.bounds
@@ -177,9 +179,18 @@ def _place_site(site: Site, parcels: list[Parcel], ctx: _Context, rng: np.random
 
 
 def place_sites(sites: list[Site], parcels: list[Parcel], region: Region,
-                infra: Infrastructure, flood: BaseGeometry, rng: np.random.Generator) -> None:
-    """Set geometries and municipalities of all sites and parcels (gross areas must be set)."""
-    ctx = _Context(region, prep(_forbidden(infra)), prep(flood))
+                infra: Infrastructure, flood: BaseGeometry, rng: np.random.Generator,
+                occupied: Sequence[BaseGeometry] = (), avoid: BaseGeometry | None = None
+                ) -> None:
+    """Set geometries and municipalities of all sites and parcels (gross areas must be set).
+
+    ``occupied``: outlines of sites placed earlier (kept 50 m away); ``avoid``: more land
+    the blocks must not touch (e.g. the points of earlier land sales).
+    """
+    forbidden = _forbidden(infra)
+    if avoid is not None:
+        forbidden = shapely.union_all([forbidden, avoid])
+    ctx = _Context(region, prep(forbidden), prep(flood), [(g.bounds, g) for g in occupied])
     order = sorted(sites, key=lambda s: (s.named is None, -sum(parcels[i].gross_ha
                                                                for i in s.parcels), s.index))
     for site in order:

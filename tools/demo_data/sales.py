@@ -1,10 +1,12 @@
 """Synthetic land sales (Grundstücksverkäufe) calibrated to Table 5 of the study.
 
 2010-2019: per district exactly the published number of sales and total area (ha, to
-0.0001). Most plots are below 1 ha; a few large plots, bought mostly by logistics firms,
-lie within 5 km of the A 9 or A 14 where the district has them. About 45 % of the
-municipalities get no sale. 2021-2025: an uncalibrated continuation (100-140 ha a year)
-for take-up monitoring. Points in EPSG:25832; prices in EUR per m².
+0.0001). Most plots are below 1 ha; a few large plots lie within 5 km of the A 9 or A 14
+where the district has them. About 45 % of the municipalities get no sale. 2020: an
+uncalibrated continuation (100-125 ha) up to the survey date. None of these sales names
+the buyer's user group (the study's source had none); sales from 2021 on are sales of
+parcels in the demo timeline (:mod:`tools.demo_data.timeline`). Points in EPSG:25832;
+prices in EUR per m².
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class Sale:
     municipality_ags: str
     area_ha: float
     price_eur_m2: float
-    buyer_user_group: str
+    buyer_user_group: str | None
     buyer_origin: str
     point: Point
     external_id: str = ""
@@ -163,7 +165,11 @@ def _town_weights(munis: list[Municipality]) -> np.ndarray:
 
 def generate_sales(region: Region, infra: Infrastructure, avoid: BaseGeometry,
                    rng: np.random.Generator) -> list[Sale]:
-    """All synthetic sales 2010-2019 (calibrated) and 2021-2025, sorted and numbered."""
+    """All synthetic sales 2010-2019 (calibrated) and 2020, sorted and numbered.
+
+    A buyer group is drawn (the large plots' locations follow it) but not kept: the study's
+    sales do not record it.
+    """
     zones = _Zones(infra.near_motorway(("A 9", "A 14"), 5_000.0),
                    infra.near_motorway(tuple(infra.motorways), 5_000.0), prep(avoid), {})
     sales: list[Sale] = []
@@ -174,9 +180,9 @@ def generate_sales(region: Region, infra: Infrastructure, avoid: BaseGeometry,
                                True, rng)
     area_share = np.array([T.TABLE5_SALES[d][1] for d in T.DISTRICT_KEYS])
     count_share = np.array([float(T.TABLE5_SALES[d][0]) for d in T.DISTRICT_KEYS])
-    for year in range(2021, 2026):
-        total = float(rng.uniform(100.0, 140.0))
-        count = int(rng.integers(85, 116))
+    for year in (2020,):
+        total = float(rng.uniform(100.0, 125.0))
+        count = int(rng.integers(85, 111))
         areas = rng.dirichlet(area_share / area_share.sum() * 60.0) * total
         counts = np.maximum(2, np.round(rng.dirichlet(count_share / count_share.sum() * 60.0)
                                         * count)).astype(int)
@@ -187,4 +193,5 @@ def generate_sales(region: Region, infra: Infrastructure, avoid: BaseGeometry,
                               s.point.x))
     for i, s in enumerate(sales, start=1):
         s.external_id = f"DEMO-V-{i:05d}"
+        s.buyer_user_group = None
     return sales

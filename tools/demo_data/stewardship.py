@@ -2,7 +2,8 @@
 notes, verification dates, parcel names and restriction causes.
 
 All names, e-mail addresses and phone numbers are made up (``example.org``, ``0000-``
-numbers); verification dates lie between 2025-03-01 and 2026-10-31 (UTC).
+numbers); verification dates are those of the survey, between 2020-03-01 and 2020-12-15
+(UTC); later checks are events of the demo timeline (:mod:`tools.demo_data.timeline`).
 """
 
 from __future__ import annotations
@@ -75,14 +76,14 @@ PUBLIC_PATTERNS: tuple[tuple[str, ...], ...] = (
     ("price_eur_m2", "owner_type", "contact_name", "contact_email", "contact_phone"),
     (),
 )
-#: Date of each district's last verification campaign (parcels are spread around it).
+#: Date of each district's survey visit for the study (parcels are spread around it).
 CAMPAIGN: dict[str, str] = {
-    "leipzig_stadt": "2026-09-15", "leipzig_lk": "2026-06-10", "nordsachsen": "2026-09-22",
-    "halle": "2026-08-20", "anhalt_bitterfeld": "2025-11-12", "burgenlandkreis": "2026-07-01",
-    "mansfeld_suedharz": "2025-04-20", "saalekreis": "2026-10-03", "altenburger_land": "2026-06-15",
+    "leipzig_stadt": "2020-09-15", "leipzig_lk": "2020-06-10", "nordsachsen": "2020-09-22",
+    "halle": "2020-08-20", "anhalt_bitterfeld": "2020-05-12", "burgenlandkreis": "2020-07-01",
+    "mansfeld_suedharz": "2020-04-20", "saalekreis": "2020-10-03", "altenburger_land": "2020-06-15",
 }
-VERIFIED_MIN = datetime(2025, 3, 1, tzinfo=UTC)
-VERIFIED_MAX = datetime(2026, 10, 31, 17, 0, tzinfo=UTC)
+VERIFIED_MIN = datetime(2020, 3, 1, tzinfo=UTC)
+VERIFIED_MAX = datetime(2020, 12, 15, 17, 0, tzinfo=UTC)
 
 
 def _pick(options: dict[str, float], rng: np.random.Generator) -> str:

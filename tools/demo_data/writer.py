@@ -74,3 +74,14 @@ def write_json(path: Path, obj: object) -> None:
     """Pretty-printed JSON (UTF-8, 2-space indent, trailing newline)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def write_listing(path: Path, head: dict[str, object],
+                  lists: dict[str, Sequence[dict[str, object]]]) -> None:
+    """A JSON object: the members of ``head`` one per line, then each list of ``lists`` with
+    one item per line (UTF-8, trailing newline; stable and diffable like the GeoJSON)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    members = [f"{_dumps(k)}:{_dumps(v)}" for k, v in head.items()]
+    members += [f"{_dumps(k)}:[\n" + ",\n".join(_dumps(item) for item in items) + "\n]"
+                for k, items in lists.items()]
+    path.write_text("{\n" + ",\n".join(members) + "\n}\n", encoding="utf-8")

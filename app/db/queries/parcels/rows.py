@@ -47,16 +47,18 @@ def parcel_location(conn: Connection, parcel_id: int) -> dict[str, Any]:
 
 
 def insert_sale_of_parcel(conn: Connection, parcel_id: int, values: dict[str, Any]) -> int:
-    """Record the sale of a parcel: place, site and (unless given) area come from the parcel.
+    """Record the sale of a parcel: place, site and (unless given) area come from the parcel,
+    and so does the synthetic label (a sale of demo land is demo data).
 
     ``values``: ``sale_date``, ``area_ha`` (``None``: the parcel's net area), ``price``,
     ``group`` (buyer's user group), ``origin``. Returns the sale's id.
     """
     sale_id: int = conn.execute(cached_text(
         "INSERT INTO land_sales (sale_date, district_ags, municipality_ags, parcel_id, site_id, "
-        "area_ha, price_eur_m2, buyer_user_group, buyer_origin, geom_25832) "
+        "area_ha, price_eur_m2, buyer_user_group, buyer_origin, geom_25832, is_synthetic) "
         "SELECT :sale_date, district_ags, municipality_ags, id, site_id, "
-        "coalesce(:area_ha, net_area_ha), :price, :group, :origin, ST_PointOnSurface(geom_25832) "
+        "coalesce(:area_ha, net_area_ha), :price, :group, :origin, ST_PointOnSurface(geom_25832), "
+        "is_synthetic "
         "FROM parcels WHERE id = :id RETURNING id"), {**values, "id": parcel_id}).scalar_one()
     return sale_id
 
