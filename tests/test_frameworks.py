@@ -329,3 +329,18 @@ def test_cli_refusals_name_the_field(cli: Any, tmp_path: Path) -> None:
     assert code == 1 and "--file" in err
     code, _, err = cli("framework", "show", "999999")
     assert code == 1 and "999999" in err
+
+
+def test_loading_the_demo_again_keeps_the_administrators_default(
+        clients: dict[str, Client], conn: Connection, demo_id: int, tmp_path: Path) -> None:
+    from app.services.demo_loader import load_framework
+
+    admin = clients["admin"]
+    new = _create(admin, new_version())
+    assert admin.post(f"/frameworks/{new['id']}/default").status_code == 200
+    assert load_framework(conn, DEMO_FILE) == 0
+    assert get_framework(conn).id == new["id"] != demo_id
+    edited = tmp_path / "rahmen.json"
+    edited.write_text(json.dumps({**DEMO, "period_first_year": 2021}), encoding="utf-8")
+    with pytest.raises(ValueError, match="new version"):
+        load_framework(conn, edited)

@@ -208,26 +208,30 @@ def load_land_sales(conn: Connection, path: Path) -> int:
 def load_framework(conn: Connection, path: Path) -> int:
     """Store a demand framework with its scenarios, components and values, once.
 
-    A stored framework is immutable (migration 0011): when its name and version exist, only
-    the framework row is compared (a changed file fails there: store it as a new version),
-    and its parts are left alone (inserting them again would be refused).
+    A stored framework is immutable (migration 0011): when its name and version exist it is
+    left alone (a file that differs from it is an error: store it as a new version), and
+    which framework is the default stays the administrators' choice. A new one becomes the
+    default only when there is none.
     """
     fw = _read(path)
-    stored = conn.execute(
-        text("SELECT id FROM demand_frameworks WHERE name = :name AND version = :version"), fw
-    ).scalar_one_or_none()
-    written = conn.execute(upsert_changed("demand_frameworks", ("name", "version"), {
-        "name": ":name", "version": ":version", "base_date": "CAST(:base_date AS date)",
-        "period_first_year": ":period_first_year", "period_last_year": ":period_last_year",
-        "net_to_gross_factor": ":net_to_gross_factor",
-        "method": "'vorgabe'", "description": ":description", "source": ":source",
-        "assumptions": ":assumptions", "is_default": "true",
-    }), fw).rowcount
+    stored = conn.execute(text(
+        "SELECT base_date::text = :base_date AND period_first_year = :period_first_year "
+        "AND period_last_year = :period_last_year "
+        "AND net_to_gross_factor = CAST(:net_to_gross_factor AS numeric) AS same "
+        "FROM demand_frameworks WHERE name = :name AND version = :version"), fw).one_or_none()
     if stored is not None:
-        return written
-    fid = conn.execute(
-        text("SELECT id FROM demand_frameworks WHERE name = :name AND version = :version"), fw
-    ).scalar_one()
+        if not stored.same:
+            raise ValueError(f"{path.name} differs from the stored framework {fw['name']!r} "
+                             f"version {fw['version']}: store it as a new version")
+        return 0
+    fid = conn.execute(text(
+        "INSERT INTO demand_frameworks (name, version, base_date, period_first_year, "
+        "period_last_year, net_to_gross_factor, method, description, source, assumptions, "
+        "is_default) VALUES (:name, :version, CAST(:base_date AS date), :period_first_year, "
+        ":period_last_year, :net_to_gross_factor, 'vorgabe', :description, :source, "
+        ":assumptions, NOT EXISTS (SELECT 1 FROM demand_frameworks WHERE is_default)) "
+        "RETURNING id"), fw).scalar_one()
+    written = 1
     scenario = upsert_changed("demand_scenarios", ("framework_id", "key"), {
         "framework_id": ":fid", "key": ":key", "label": ":label", "sort_order": ":sort_order"})
     for i, s in enumerate(fw["scenarios"]):
