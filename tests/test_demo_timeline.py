@@ -155,6 +155,9 @@ def test_enquiries_since_2021_with_outcomes(conn: Connection) -> None:
     notes = conn.execute(text("SELECT count(*) FROM enquiries WHERE created_by = 'demo-zeitreihe' "
                               "AND outcome_note LIKE 'Synthetische Demo-Anfrage DEMO-A-%'")).scalar_one()
     assert notes == sum(outcomes.values())
+    labelled = conn.execute(text("SELECT count(*) FILTER (WHERE is_synthetic), count(*) "
+                                 "FROM enquiries WHERE created_by = 'demo-zeitreihe'")).one()
+    assert labelled[0] == labelled[1] == notes
 
 
 def test_some_districts_are_overdue_for_verification(conn: Connection) -> None:

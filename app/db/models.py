@@ -168,6 +168,7 @@ class Enquiry(Timestamps, Base):
     outcome: Mapped[str] = mapped_column(Text)
     outcome_note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(Text)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

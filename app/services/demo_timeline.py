@@ -180,7 +180,7 @@ def _enquiries(conn: Connection, enquiries: list[dict[str, Any]], until: date) -
             continue
         data = EnquiryCreate.model_validate(
             {**{k: v for k, v in row.items() if k != "id"}, "outcome_note": note})
-        create_enquiry(conn, PRINCIPAL, data)
+        create_enquiry(conn, PRINCIPAL, data, synthetic=True)
         created += 1
     return created
 

@@ -60,13 +60,16 @@ def _bound(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create_enquiry(conn: Connection, principal: Principal, data: EnquiryCreate) -> WriteResult:
-    """Record an enquiry (``created_by``: the caller)."""
+def create_enquiry(conn: Connection, principal: Principal, data: EnquiryCreate, *,
+                   synthetic: bool = False) -> WriteResult:
+    """Record an enquiry (``created_by``: the caller); ``synthetic`` labels demo data."""
     values = data.model_dump()
     _check_rules(values)
     _check_district(conn, values["district_ags"])
     _ensure_scope(principal, values["district_ags"])
     values["created_by"] = principal.actor
+    if synthetic:
+        values["is_synthetic"] = True
     row = conn.execute(text(insert_sql("enquiries", values, _JSONB)), _bound(values)).one()
     return WriteResult(row.id, row.version)
 

@@ -26,7 +26,7 @@ _DOCUMENT = """jsonb_build_object(
     'district_name', d.name, 'required_net_area_ha_min', e.required_net_area_ha_min,
     'required_net_area_ha_max', e.required_net_area_ha_max, 'user_group', e.user_group,
     'needed_by', e.needed_by, 'requirements', e.requirements, 'outcome', e.outcome,
-    'outcome_note', e.outcome_note, 'created_by', e.created_by,
+    'outcome_note', e.outcome_note, 'created_by', e.created_by, 'synthetic', e.is_synthetic,
     'withdrawn_at', e.withdrawn_at, 'created_at', e.created_at, 'updated_at', e.updated_at,
     'version', e.version)"""
 
