@@ -17,7 +17,8 @@ from app.api.connections import ReadConnDep
 from app.api.parcel_params import LIST_HINT, ReferenceDayDep, SupplyFilterDep, split_list
 from app.api.responses import PROBLEM_RESPONSES
 from app.api.tables import TableFormat, TableFormatDep, csv_response, json_response
-from app.db.queries.parcels import parcel_sums, source_on
+from app.db.queries.parcels import source_on
+from app.db.queries.supply_cells import supply_sums
 from app.domain.clock import today
 from app.domain.errors import InvalidInput
 
@@ -87,14 +88,14 @@ def parcel_summary(
     names = [g.name for g in groups]
     source = source_on(day, today())
     kwargs: dict[str, Any] = {"viewer": principal.viewer, "reference": day, "source": source}
-    rows = parcel_sums(conn, selection, fields, **kwargs)
+    rows = supply_sums(conn, selection, fields, **kwargs)
     keyed = [{**{n: r[f] for n, f in zip(names, fields, strict=True)},
               "parcels": r["parcels"], "net_ha": r["net_ha"], "gross_ha": r["gross_ha"]}
              for r in rows]
     if out is TableFormat.CSV:
         return csv_response(keyed, [*names, "parcels", "net_ha", "gross_ha"],
                             f"flaechen_summen_{day.isoformat()}.csv")
-    [total] = parcel_sums(conn, selection, (), **kwargs) if groups else rows or [
+    [total] = supply_sums(conn, selection, (), **kwargs) if groups else rows or [
         {"parcels": 0, "net_ha": 0.0, "gross_ha": 0.0}]
     notes = [GROSS_NOTE] + ([OVERLAP_NOTE] if Grouping.user_group in groups else [])
     return json_response({

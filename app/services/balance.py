@@ -19,9 +19,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.db.queries.balance import SupplyRow, sales_rows, supply_rows, user_group_supply
+from app.db.queries.balance import SupplyRow, sales_rows
 from app.db.queries.frameworks import get_framework
 from app.db.queries.parcels import source_on
+from app.db.queries.supply_cells import balance_supply
 from app.domain import balance as b
 from app.domain.clock import today
 from app.domain.demand_scenarios import (
@@ -227,8 +228,7 @@ def compute_balance(conn: Connection, f: ParcelFilter, viewer: Viewer,
     source = source_on(day, today())
     names = dict(conn.execute(text("SELECT ags, name FROM districts ORDER BY ags")).all())
     districts = list(names)
-    supply = supply_rows(conn, f, viewer=viewer, day=day, source=source)
-    groups = user_group_supply(conn, f, viewer=viewer, day=day, source=source)
+    supply, groups = balance_supply(conn, f, viewer=viewer, day=day, source=source)
     sales = sales_rows(conn, day, since=fw.base_date)
     scenarios = _scenarios(fw, options, districts, sales)
     areas = [_area(fw, options, REGION, "Region (alle Kreise)", supply, groups, sales,

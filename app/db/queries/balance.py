@@ -20,18 +20,17 @@ from sqlalchemy import Connection
 
 from app.db.queries.keyset import cached_text
 from app.db.queries.parcels import ParcelSource, selection_sql, sums_sql
-from app.domain.balance import AVAILABLE_AFTER_YEARS
 from app.domain.clock import LOCAL_ZONE
 from app.domain.filters import ParcelFilter
 from app.domain.parcel_fields import size_class_sql
 from app.domain.roles import Viewer
 
-#: The day a parcel's class was assessed: recorded, else its last verification, else its
-#: creation (parcels stored before the date was recorded).
-_ASSESSED = "=coalesce(p.availability_assessed_on, p.last_verified_at::date, p.created_at::date)"
-
-_YEARS = ", ".join(f"('{k}', {'NULL' if v is None else v})"
-                   for k, v in AVAILABLE_AFTER_YEARS.items())
+#: The calendar year the land becomes available (SQL functions of migration 0014, also used
+#: by the supply cells): ``available_from``, else the class
+#: (:data:`app.domain.balance.AVAILABLE_AFTER_YEARS`) counted from the day it was assessed
+#: (recorded, else the last verification, else the creation: German calendar days).
+_AVAILABLE_YEAR = ("=gefis_available_year(p.availability, p.available_from, gefis_assessed_on("
+                   "p.availability_assessed_on, p.last_verified_at, p.created_at))")
 
 
 @dataclass(frozen=True)
@@ -56,17 +55,14 @@ def supply_rows(conn: Connection, f: ParcelFilter, *, viewer: Viewer, day: date,
     inner, params = selection_sql(f, viewer, {
         "district_ags": "district_ags", "category": "category",
         "restriction_level": "restriction_level", "availability": "availability",
-        "size_class": "size_class", "available_from": "available_from",
-        "assessed_on": _ASSESSED, "net_ha": "net_area_ha", "gross_ha": "gross_area_ha",
+        "size_class": "size_class", "available_year": _AVAILABLE_YEAR,
+        "net_ha": "net_area_ha", "gross_ha": "gross_area_ha",
     }, reference=day, source=source)
     sql = f"""
         SELECT x.district_ags, x.category, x.restriction_level, x.availability, x.size_class,
-               extract(year FROM coalesce(x.available_from,
-                   x.assessed_on + make_interval(years => y.years)))::int AS available_year,
-               count(*) AS parcels, sum(x.net_ha) AS net_ha, sum(x.gross_ha) AS gross_ha
-          FROM ({inner}) x
-          LEFT JOIN (VALUES {_YEARS}) AS y(availability, years) USING (availability)
-         GROUP BY 1, 2, 3, 4, 5, 6"""
+               x.available_year, count(*) AS parcels, sum(x.net_ha) AS net_ha,
+               sum(x.gross_ha) AS gross_ha
+          FROM ({inner}) x GROUP BY 1, 2, 3, 4, 5, 6"""
     rows = conn.execute(cached_text(sql), params)
     return [SupplyRow(**r._mapping) for r in rows]
 

@@ -20,14 +20,84 @@ from app.domain.clock import LOCAL_ZONE
 
 _JOIN_SITE = "JOIN sites s ON s.id = p.site_id"
 
-# Past rows keep today's ``public_fields``: what the public may see follows the editor's
-# current decision, so a field withdrawn from publication is not shown for the past either.
-_AS_OF = """(SELECT r.* FROM (
-        SELECT DISTINCT ON (h.parcel_id) h.parcel_id, h.row_after FROM parcel_history h
+#: The columns of ``parcels`` (table order) and their SQL types. A past row is rebuilt
+#: column by column from the history, so a query reads only the columns it uses: every
+#: column a migration adds to ``parcels`` needs its line here (a query naming a missing one
+#: fails as an unknown column; ``tests/test_balance_as_of.py`` checks the list).
+PARCEL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "bigint"), ("external_id", "text"), ("site_id", "bigint"), ("name", "text"),
+    ("district_ags", "text"), ("municipality_ags", "text"),
+    ("geom_25832", "geometry(MultiPolygon,25832)"), ("gross_area_ha", "double precision"),
+    ("net_area_ha_given", "double precision"), ("net_area_ha", "double precision"),
+    ("category", "text"), ("availability", "text"), ("available_from", "date"),
+    ("restriction_level", "text"), ("restriction_causes", "text[]"), ("user_groups", "text[]"),
+    ("planning_status", "text"), ("zoning", "text"), ("servicing", "text"),
+    ("marketing_status", "text"), ("price_eur_m2", "numeric(10,2)"), ("owner_type", "text"),
+    ("owner_name", "text"), ("rail_siding", "boolean"), ("operation_24h", "boolean"),
+    ("max_building_height_m", "numeric(6,2)"), ("broadband_mbps", "integer"),
+    ("grid_capacity_mw", "numeric(8,2)"), ("contact_name", "text"), ("contact_email", "text"),
+    ("contact_phone", "text"), ("public_fields", "text[]"), ("internal_notes", "text"),
+    ("distance_junction_km", "double precision"), ("distance_airport_km", "double precision"),
+    ("slope_mean_pct", "double precision"), ("slope_max_pct", "double precision"),
+    ("flood_hazard_share", "double precision"), ("suggested_restriction_causes", "text[]"),
+    ("last_verified_at", "timestamp with time zone"), ("is_synthetic", "boolean"),
+    ("created_at", "timestamp with time zone"), ("updated_at", "timestamp with time zone"),
+    ("version", "integer"), ("noise_quota_db", "double precision"),
+    ("availability_assessed_on", "date"),
+)
+
+#: Columns ``parcel_history`` keeps typed beside ``row_after``, covered by its index
+#: ``ix_parcel_history__as_of`` (migration 0013): sums over them never read ``row_after``.
+HISTORY_TYPED_COLUMNS = frozenset({
+    "site_id", "district_ags", "municipality_ags", "category", "availability",
+    "available_from", "availability_assessed_on", "restriction_level", "user_groups",
+    "planning_status", "marketing_status", "net_area_ha", "gross_area_ha", "last_verified_at",
+    "created_at",
+})
+
+
+def _past_column(name: str, sql_type: str) -> str:
+    """SQL of one column of a past row (history row ``h``, today's row ``cur``).
+
+    Values in ``row_after`` are read as ``jsonb_populate_record`` reads them: the JSON
+    value's text through the type's input function (absent: NULL).
+    """
+    if name == "id":
+        return "h.parcel_id"
+    if name == "public_fields":
+        # Past rows keep today's ``public_fields``: what the public may see follows the
+        # editor's current decision, so a field withdrawn from publication is not shown for
+        # the past either.
+        return "cur.public_fields"
+    if name in HISTORY_TYPED_COLUMNS:
+        return f"h.{name}"
+    if sql_type == "text":
+        return f"h.row_after ->> '{name}'"
+    if sql_type == "text[]":
+        return f"gefis_json_text_array(h.row_after -> '{name}')"
+    return f"CAST(h.row_after ->> '{name}' AS {sql_type})"
+
+
+# The last history row per parcel at or before the time: an index-only scan of
+# ix_parcel_history__as_of in this order, as long as the query needs typed columns only
+# (unused outputs of the DISTINCT ON subquery are dropped by the planner, row_after too).
+# ``cur`` is joined for public_fields only: a LEFT JOIN on its key, so the planner leaves it
+# out when public_fields is not used (every history row has its parcel: a foreign key).
+_AS_OF = (
+    "(SELECT " + ", ".join(f"{_past_column(n, t)} AS {n}" for n, t in PARCEL_COLUMNS)
+    + """ FROM (
+        SELECT DISTINCT ON (h.parcel_id) h.* FROM parcel_history h
         WHERE h.changed_at <= :src_at ORDER BY h.parcel_id, h.changed_at DESC, h.id DESC
-    ) last JOIN parcels cur ON cur.id = last.parcel_id,
-    LATERAL jsonb_populate_record(CAST(NULL AS parcels), last.row_after
-        || jsonb_build_object('public_fields', cur.public_fields)) r) p"""
+    ) h LEFT JOIN parcels cur ON cur.id = h.parcel_id) p""")
+
+# Whether the parcel's site was active at the time, without joining the site: the ids of the
+# sites withdrawn by then are collected once per statement (an InitPlan). The estimate of
+# the rebuilt rows after filtering is far too low (the planner has no statistics for the
+# output of DISTINCT ON), so a join of them with ``sites`` became a nested loop over every
+# pair; without a reference to ``s`` the planner drops the LEFT JOIN of the site (its key is
+# unique, and every parcel's site exists: sites are never deleted).
+_SITE_ACTIVE_AT = ("p.site_id <> ALL(ARRAY(SELECT w.id FROM sites w "
+                   "WHERE w.withdrawn_at <= :src_at))")
 
 _SNAPSHOT = """(SELECT r.* FROM monitoring_snapshots ms JOIN parcels cur ON cur.id = ms.parcel_id,
         LATERAL jsonb_populate_record(CAST(NULL AS parcels), ms.state
@@ -55,8 +125,8 @@ class ParcelSource:
     @classmethod
     def as_of(cls, at: datetime) -> ParcelSource:
         """Every parcel as it was at ``at``, rebuilt from the history."""
-        return cls("as_of", f"{_AS_OF} {_JOIN_SITE}",
-                   "(s.withdrawn_at IS NULL OR s.withdrawn_at > :src_at)", (("src_at", at),))
+        return cls("as_of", f"{_AS_OF} LEFT {_JOIN_SITE}", _SITE_ACTIVE_AT,
+                   (("src_at", at),))
 
     @classmethod
     def snapshot(cls, quarter_end: date) -> ParcelSource:
