@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.db.queries.balance import SupplyRow, sales_rows
+from app.db.queries.balance import SupplyRow, View, sales_rows
 from app.db.queries.frameworks import get_framework
 from app.db.queries.parcels import source_on
 from app.db.queries.supply_cells import balance_supply
@@ -134,6 +134,7 @@ def _weights(sales: list[Any], area: str, key: Callable[[Any], str], day: date,
 
 
 def _supply(rows: list[SupplyRow], potential: tuple[str, ...]) -> dict[str, Any]:
+    """The supply block of an area from its rows of the class view (every category)."""
     market = [r for r in rows if r.category not in potential]
     cells = _by(rows, lambda r: (r.availability, r.restriction_level), lambda r: r.net_ha)
     gross = _by(rows, lambda r: (r.availability, r.restriction_level), lambda r: r.gross_ha)
@@ -163,19 +164,20 @@ def _groups(items: list[b.GroupBalance]) -> list[dict[str, Any]]:
 
 
 def _area(fw: Framework, options: BalanceOptions, area: str, name: str,
-          rows: list[SupplyRow], groups: list[dict[str, Any]], sales: list[Any],
-          scenarios: list[_Scenario]) -> dict[str, Any]:
+          rows: list[SupplyRow], sales: list[Any], scenarios: list[_Scenario]
+          ) -> dict[str, Any]:
     day, period = options.day, fw.period
     scoped = [r for r in rows if options.supply_scope == "all"
               or r.category not in options.potential_categories]
-    supply_ha = _sum(scoped, lambda r: r.net_ha)
-    short_term = _sum([r for r in scoped if r.availability in SHORT_TERM], lambda r: r.net_ha)
-    by_year = _by([r for r in scoped if r.available_year is not None],
+    classes = [r for r in scoped if r.view is View.CLASS]
+    supply_ha = _sum(classes, lambda r: r.net_ha)
+    short_term = _sum([r for r in classes if r.availability in SHORT_TERM], lambda r: r.net_ha)
+    by_year = _by([r for r in scoped if r.view is View.YEAR and r.available_year is not None],
                   lambda r: r.available_year, lambda r: r.net_ha)
-    by_size = _by(scoped, lambda r: r.size_class, lambda r: r.net_ha)
-    by_group = _by([g for g in groups if options.supply_scope == "all"
-                    or g["category"] not in options.potential_categories],
-                   lambda g: g["user_groups"] or "keine_angabe", lambda g: g["net_ha"])
+    by_size = _by([r for r in scoped if r.view is View.SIZE], lambda r: r.size_class,
+                  lambda r: r.net_ha)
+    by_group = _by([r for r in scoped if r.view is View.GROUP], lambda r: r.user_group,
+                   lambda r: r.net_ha)
     group_w, group_fallback = _weights(sales, area, lambda r: r.user_group, day,
                                        options.sales_window_years)
     size_w, size_fallback = _weights(sales, area, lambda r: r.size_class, day,
@@ -214,7 +216,8 @@ def _area(fw: Framework, options: BalanceOptions, area: str, name: str,
         }
     return {"level": "region" if area == REGION else "district",
             "ags": None if area == REGION else area, "name": name,
-            "supply": _supply(rows, options.potential_categories),
+            "supply": _supply([r for r in rows if r.view is View.CLASS],
+                              options.potential_categories),
             "supply_scope_net_ha": _r(supply_ha),
             "shares_from_region": {"user_group": group_fallback, "size_class": size_fallback},
             "scenarios": out}
@@ -228,14 +231,13 @@ def compute_balance(conn: Connection, f: ParcelFilter, viewer: Viewer,
     source = source_on(day, today())
     names = dict(conn.execute(text("SELECT ags, name FROM districts ORDER BY ags")).all())
     districts = list(names)
-    supply, groups = balance_supply(conn, f, viewer=viewer, day=day, source=source)
+    supply = balance_supply(conn, f, viewer=viewer, day=day, source=source)
     sales = sales_rows(conn, day, since=fw.base_date)
     scenarios = _scenarios(fw, options, districts, sales)
-    areas = [_area(fw, options, REGION, "Region (alle Kreise)", supply, groups, sales,
-                   scenarios)]
+    areas = [_area(fw, options, REGION, "Region (alle Kreise)", supply, sales, scenarios)]
     for d in districts:
         areas.append(_area(fw, options, d, names[d], [r for r in supply if r.district_ags == d],
-                           [g for g in groups if g["district_ags"] == d], sales, scenarios))
+                           sales, scenarios))
     region = areas[0]
     for s in scenarios:
         annual = region["scenarios"][s.key]["annual_demand_net_ha"]

@@ -2,9 +2,9 @@
 
 The balance and the summary sum every parcel; at 200,000 parcels that is hundreds of
 milliseconds per request however the query is shaped. ``supply_cells`` holds count, net ha
-and gross ha per combination of the fields those sums group and filter by (district,
-category, restriction level, availability, size class, year of availability, marketing
-status, whether the site is active, the user groups). Statement triggers on ``parcels`` and
+and gross ha per district, category, marketing status and whether the site is active, in
+the four views the balance reads: availability × restriction level, year of availability,
+size class, user group. Statement triggers on ``parcels`` and
 ``sites`` add the new rows' values and take away the old ones in the same transaction, so
 the cells always equal the sums over the live tables (``tests/test_supply_cells.py``
 compares them); a few thousand cells answer in milliseconds.
@@ -58,85 +58,87 @@ COMMENT ON FUNCTION gefis_size_class(double precision) IS
 
 _TABLE = """
 CREATE TABLE supply_cells (
+    view smallint NOT NULL CONSTRAINT ck_supply_cells__view__known CHECK (view BETWEEN 1 AND 4),
     district_ags text NOT NULL,
     category text NOT NULL,
-    restriction_level text NOT NULL,
-    availability text NOT NULL,
-    size_class text,
-    available_year integer,
     marketing_status text NOT NULL,
     site_active boolean NOT NULL,
-    user_groups text[] NOT NULL,
+    restriction_level text,
+    availability text,
+    available_year integer,
+    size_class text,
+    user_group text,
     parcels bigint NOT NULL,
     net_ha double precision NOT NULL,
     gross_ha double precision NOT NULL,
     CONSTRAINT uq_supply_cells__key UNIQUE NULLS NOT DISTINCT (
-        district_ags, category, restriction_level, availability, size_class, available_year,
-        marketing_status, site_active, user_groups)
+        view, district_ags, category, marketing_status, site_active, restriction_level,
+        availability, available_year, size_class, user_group)
 );
 COMMENT ON TABLE supply_cells IS
-    'Parcel count, net and gross ha per combination of the summed fields, kept current by '
-    'triggers on parcels and sites (migration 0014)';
+    'Parcel count, net and gross ha by district, category, marketing status and site active '
+    'in four views (1 availability x restriction level, 2 year of availability, 3 size class, '
+    '4 user group), kept current by triggers on parcels and sites (migration 0014)';
 """
 
-_KEYS = ("district_ags", "category", "restriction_level", "availability", "size_class",
-         "available_year", "marketing_status", "site_active", "user_groups")
+_COMMON = ("district_ags", "category", "marketing_status", "site_active")
+_DIMENSIONS = ("restriction_level", "availability", "available_year", "size_class",
+               "user_group")
+_VIEWS = {1: ("restriction_level", "availability"), 2: ("available_year",),
+          3: ("size_class",), 4: ("user_group",)}
+_CELL_COLUMNS = ("view", *_COMMON, *_DIMENSIONS)
 
 
-def _key_sql(p: str, active: str) -> str:
-    """The cell key of parcel rows ``p`` whose site is active when ``active`` holds."""
-    return (f"{p}.district_ags, {p}.category, {p}.restriction_level, {p}.availability, "
-            f"gefis_size_class({p}.net_area_ha), gefis_available_year({p}.availability, "
-            f"{p}.available_from, gefis_assessed_on({p}.availability_assessed_on, "
-            f"{p}.last_verified_at, {p}.created_at)), {p}.marketing_status, {active}, "
-            f"{p}.user_groups")
+def _rows(table: str, sign: int, active: str = "s.withdrawn_at IS NULL",
+          join: str = "JOIN sites s ON s.id = x.site_id", where: str = "") -> str:
+    """Signed rows of parcels ``x`` of ``table``: the cell fields, ``n``, ``net``, ``gross``."""
+    return (f"SELECT x.district_ags, x.category, x.marketing_status, {active} AS site_active, "
+            "x.restriction_level, x.availability, gefis_available_year(x.availability, "
+            "x.available_from, gefis_assessed_on(x.availability_assessed_on, "
+            "x.last_verified_at, x.created_at)) AS available_year, "
+            "gefis_size_class(x.net_area_ha) AS size_class, x.user_groups, "
+            f"{sign} AS n, {sign} * x.net_area_ha AS net, {sign} * x.gross_area_ha AS gross "
+            f"FROM {table} x {join} {where}")
 
 
 def _add(rows: str) -> str:
-    """Add the signed rows ``rows`` (columns: the key, ``n``, ``net``, ``gross``) to the cells."""
-    keys = ", ".join(_KEYS)
+    """Add the signed rows ``rows`` to the cells of every view (and drop emptied cells)."""
+    parts = []
+    for view, columns in _VIEWS.items():
+        value = {c: "u.value" if c == "user_group" else f"d.{c}" for c in columns}
+        picked = ", ".join(value.get(c, "NULL") for c in _DIMENSIONS)
+        unnest = " CROSS JOIN LATERAL unnest(d.user_groups) AS u(value)" if view == 4 else ""
+        keys = ", ".join([*(f"d.{c}" for c in _COMMON), *value.values()])
+        parts.append(f"SELECT {view}, {', '.join(f'd.{c}' for c in _COMMON)}, {picked}, "
+                     f"sum(d.n), sum(d.net), sum(d.gross) FROM d{unnest} GROUP BY {keys}")
     return f"""
-        INSERT INTO supply_cells AS c ({keys}, parcels, net_ha, gross_ha)
-        SELECT {keys}, sum(n), sum(net), sum(gross) FROM ({rows}) d GROUP BY {keys}
+        WITH d AS MATERIALIZED ({rows})
+        INSERT INTO supply_cells AS c ({', '.join(_CELL_COLUMNS)}, parcels, net_ha, gross_ha)
+        {' UNION ALL '.join(parts)}
         ON CONFLICT ON CONSTRAINT uq_supply_cells__key DO UPDATE
            SET parcels = c.parcels + excluded.parcels, net_ha = c.net_ha + excluded.net_ha,
                gross_ha = c.gross_ha + excluded.gross_ha;
         DELETE FROM supply_cells WHERE parcels = 0;"""
 
 
-def _rows(table: str, sign: int) -> str:
-    return (f"SELECT {_key_sql('x', 's.withdrawn_at IS NULL')}, {sign} AS n, "
-            f"{sign} * x.net_area_ha AS net, {sign} * x.gross_area_ha AS gross "
-            f"FROM {table} x JOIN sites s ON s.id = x.site_id")
-
-
-def _named(select: str) -> str:
-    """``select`` with its key columns named as the cells' (for the GROUP BY above)."""
-    return f"SELECT * FROM ({select}) AS r({', '.join(_KEYS)}, n, net, gross)"
-
+_SITE_CHANGED = ("JOIN new_rows n ON n.id = x.site_id JOIN old_rows o ON o.id = n.id",
+                 "WHERE (n.withdrawn_at IS NULL) <> (o.withdrawn_at IS NULL)")
 
 _PARCELS = f"""
 CREATE FUNCTION gefis_supply_cells_on_parcels() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        {_add(_named(_rows('new_rows', 1)))}
+        {_add(_rows('new_rows', 1))}
     ELSE
-        {_add(_named(_rows('new_rows', 1) + ' UNION ALL ' + _rows('old_rows', -1)))}
+        {_add(_rows('new_rows', 1) + ' UNION ALL ' + _rows('old_rows', -1))}
     END IF;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION gefis_supply_cells_on_sites() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {_add(_named(
-        f"SELECT {_key_sql('x', 'n.withdrawn_at IS NULL')}, 1, x.net_area_ha, "
-        "x.gross_area_ha FROM parcels x JOIN new_rows n ON n.id = x.site_id "
-        "JOIN old_rows o ON o.id = n.id "
-        "WHERE (n.withdrawn_at IS NULL) <> (o.withdrawn_at IS NULL) UNION ALL "
-        f"SELECT {_key_sql('x', 'o.withdrawn_at IS NULL')}, -1, -x.net_area_ha, "
-        "-x.gross_area_ha FROM parcels x JOIN new_rows n ON n.id = x.site_id "
-        "JOIN old_rows o ON o.id = n.id "
-        "WHERE (n.withdrawn_at IS NULL) <> (o.withdrawn_at IS NULL)"))}
+    {_add(_rows('parcels', 1, 'n.withdrawn_at IS NULL', *_SITE_CHANGED) + ' UNION ALL '
+          + _rows('parcels', -1, 'o.withdrawn_at IS NULL', *_SITE_CHANGED))}
     RETURN NULL;
 END $$;
 """
@@ -145,8 +147,7 @@ END $$;
 def upgrade() -> None:
     op.execute(_FUNCTIONS)
     op.execute(_TABLE)
-    op.execute(_add(_named(_rows("parcels", 1))).replace(
-        "DELETE FROM supply_cells WHERE parcels = 0;", ""))
+    op.execute(_add(_rows("parcels", 1)))
     op.execute(_PARCELS)
     op.execute("CREATE TRIGGER parcels_supply_cells_insert AFTER INSERT ON parcels "
                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "

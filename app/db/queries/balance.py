@@ -1,11 +1,10 @@
 """The sums the balance needs, one set-based query per view (never one per district).
 
 - :func:`supply_rows`: parcels of the select path (filters, viewer, source as of a day)
-  grouped by district × category × restriction level × availability × size class × the
-  year they become available (``available_from``, else their class counted from the day it
-  was assessed, :data:`app.domain.balance.AVAILABLE_AFTER_YEARS`).
-- :func:`user_group_supply`: the same parcels by district × category × user group
-  (overlapping).
+  by district × category in four views (:class:`View`): availability × restriction level,
+  the year they become available (``available_from``, else their class counted from the day
+  it was assessed, :data:`app.domain.balance.AVAILABLE_AFTER_YEARS`), size class, user
+  group (overlapping); one statement.
 - :func:`sales_rows`: recorded land sales up to a day by district × year × buyer user group
   (``unbekannt`` when not recorded, never guessed) × size class.
 """
@@ -14,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from enum import IntEnum
 
 from sqlalchemy import Connection
 
 from app.db.queries.keyset import cached_text
-from app.db.queries.parcels import ParcelSource, selection_sql, sums_sql
+from app.db.queries.parcels import ParcelSource, selection_sql
 from app.domain.clock import LOCAL_ZONE
 from app.domain.filters import ParcelFilter
 from app.domain.parcel_fields import size_class_sql
@@ -33,47 +32,73 @@ _AVAILABLE_YEAR = ("=gefis_available_year(p.availability, p.available_from, gefi
                    "p.availability_assessed_on, p.last_verified_at, p.created_at))")
 
 
+class View(IntEnum):
+    """The groupings of the supply (each row belongs to one; all are by district and
+    category, which separates market supply from potential)."""
+
+    CLASS = 1  #: availability × restriction level
+    YEAR = 2  #: the calendar year the land becomes available
+    SIZE = 3  #: size class of the net area
+    GROUP = 4  #: user group (overlapping: a parcel counts once per group it suits)
+
+
+#: The columns of each view besides district and category.
+VIEW_COLUMNS: dict[View, tuple[str, ...]] = {
+    View.CLASS: ("restriction_level", "availability"), View.YEAR: ("available_year",),
+    View.SIZE: ("size_class",), View.GROUP: ("user_group",)}
+DIMENSIONS = ("restriction_level", "availability", "available_year", "size_class",
+              "user_group")
+_TYPES = {"available_year": "integer"}
+
+
 @dataclass(frozen=True)
 class SupplyRow:
-    """Net and gross ha (EPSG:25832) of the parcels of one combination."""
+    """Net and gross ha (EPSG:25832) of the parcels of one combination of one view; the
+    columns of other views are ``None``."""
 
+    view: View
     district_ags: str
     category: str
-    restriction_level: str
-    availability: str
-    size_class: str
-    #: calendar year the land becomes available; ``None``: not within any horizon
+    restriction_level: str | None
+    availability: str | None
+    #: calendar year the land becomes available; ``None``: never (or another view)
     available_year: int | None
+    size_class: str | None
+    user_group: str | None
     parcels: int
     net_ha: float
     gross_ha: float
 
 
+def views_sql(rows_sql: str) -> str:
+    """The four views over the rows of ``rows_sql`` (district, category, the dimensions but
+    ``user_group``, ``user_groups``, ``net_ha``, ``gross_ha``): one ``UNION ALL``."""
+    parts = []
+    for view, columns in VIEW_COLUMNS.items():
+        value = {c: "u.value" if c == "user_group" else f"x.{c}" for c in columns}
+        nulls = {c: f"CAST(NULL AS {_TYPES.get(c, 'text')})" for c in DIMENSIONS}
+        picked = ", ".join(f"{value.get(c, nulls[c])} AS {c}" for c in DIMENSIONS)
+        join = (" CROSS JOIN LATERAL unnest(x.user_groups) AS u(value)"
+                if view is View.GROUP else "")
+        keys = ", ".join(["x.district_ags", "x.category", *value.values()])
+        parts.append(
+            f"SELECT {int(view)} AS view, x.district_ags, x.category, {picked}, "
+            f"count(*) AS parcels, sum(x.net_ha) AS net_ha, sum(x.gross_ha) AS gross_ha "
+            f"FROM x{join} GROUP BY {keys}")
+    return f"WITH x AS MATERIALIZED ({rows_sql}) " + " UNION ALL ".join(parts)
+
+
 def supply_rows(conn: Connection, f: ParcelFilter, *, viewer: Viewer, day: date,
                 source: ParcelSource) -> list[SupplyRow]:
-    """The supply of ``f`` at the end of ``day`` (``source``), grouped (see module doc)."""
+    """The supply of ``f`` at the end of ``day`` (``source``) in the four views."""
     inner, params = selection_sql(f, viewer, {
         "district_ags": "district_ags", "category": "category",
         "restriction_level": "restriction_level", "availability": "availability",
         "size_class": "size_class", "available_year": _AVAILABLE_YEAR,
-        "net_ha": "net_area_ha", "gross_ha": "gross_area_ha",
+        "user_groups": "user_groups", "net_ha": "net_area_ha", "gross_ha": "gross_area_ha",
     }, reference=day, source=source)
-    sql = f"""
-        SELECT x.district_ags, x.category, x.restriction_level, x.availability, x.size_class,
-               x.available_year, count(*) AS parcels, sum(x.net_ha) AS net_ha,
-               sum(x.gross_ha) AS gross_ha
-          FROM ({inner}) x GROUP BY 1, 2, 3, 4, 5, 6"""
-    rows = conn.execute(cached_text(sql), params)
-    return [SupplyRow(**r._mapping) for r in rows]
-
-
-def user_group_supply(conn: Connection, f: ParcelFilter, *, viewer: Viewer, day: date,
-                      source: ParcelSource) -> list[dict[str, Any]]:
-    """Net ha per district × category × user group (a parcel counts once per group it
-    suits; ``None`` for parcels that suit none)."""
-    sql, params = sums_sql(f, ["district_ags", "category", "user_groups"], viewer=viewer,
-                           reference=day, source=source)
-    return [dict(r._mapping) for r in conn.execute(cached_text(sql), params)]
+    rows = conn.execute(cached_text(views_sql(inner)), params)
+    return [SupplyRow(**{**r._mapping, "view": View(r.view)}) for r in rows]
 
 
 @dataclass(frozen=True)
