@@ -75,12 +75,28 @@ def test_cells_follow_every_write(conn: Connection) -> None:
         f"UPDATE parcels SET net_area_ha_given = 1.5 WHERE id = {a}",
         f"UPDATE parcels SET last_verified_at = now() - interval '3 years' WHERE id = {a}",
         f"UPDATE parcels SET restriction_level = 'erhoeht' WHERE site_id = {site}",
+        f"UPDATE parcels SET marketing_status = 'zurueckgezogen' WHERE site_id = {site} "
+        "AND marketing_status = 'verfuegbar'",
         f"UPDATE sites SET withdrawn_at = now() WHERE id = {site}",
     ]
     for sql in steps:
         conn.execute(text(sql))
         for f in FILTERS[:2]:
             _same_supply(conn, f, STAFF)
+    # deleting is refused (parcels_no_delete); with that guard off (test clean-up does so)
+    # the cells still follow
+    guards = (("parcels", "parcels_no_delete"), ("parcel_history", "parcel_history_append_only"),
+              ("land_sales", "land_sales_no_delete"))
+    conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # no deferred checks pending
+    for table, trigger in guards:
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+    conn.execute(text(f"DELETE FROM parcel_history WHERE parcel_id IN ({a}, {b_id})"))
+    conn.execute(text(f"DELETE FROM land_sales WHERE parcel_id IN ({a}, {b_id})"))
+    conn.execute(text(f"DELETE FROM parcels WHERE id IN ({a}, {b_id})"))
+    for table, trigger in guards:
+        conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+    for f in FILTERS[:2]:
+        _same_supply(conn, f, STAFF)
     untouched = conn.execute(text("SELECT count(*) FROM supply_cells WHERE parcels = 0"))
     assert untouched.scalar_one() == 0
 

@@ -129,6 +129,8 @@ CREATE FUNCTION gefis_supply_cells_on_parcels() RETURNS trigger LANGUAGE plpgsql
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {_add(_rows('new_rows', 1))}
+    ELSIF TG_OP = 'DELETE' THEN  -- refused by parcels_no_delete unless it is disabled
+        {_add(_rows('old_rows', -1))}
     ELSE
         {_add(_rows('new_rows', 1) + ' UNION ALL ' + _rows('old_rows', -1))}
     END IF;
@@ -155,6 +157,9 @@ def upgrade() -> None:
     op.execute("CREATE TRIGGER parcels_supply_cells_update AFTER UPDATE ON parcels "
                "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
                "EXECUTE FUNCTION gefis_supply_cells_on_parcels()")
+    op.execute("CREATE TRIGGER parcels_supply_cells_delete AFTER DELETE ON parcels "
+               "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+               "EXECUTE FUNCTION gefis_supply_cells_on_parcels()")
     op.execute("CREATE TRIGGER sites_supply_cells AFTER UPDATE ON sites "
                "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
                "EXECUTE FUNCTION gefis_supply_cells_on_sites()")
@@ -163,6 +168,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TRIGGER sites_supply_cells ON sites")
+    op.execute("DROP TRIGGER parcels_supply_cells_delete ON parcels")
     op.execute("DROP TRIGGER parcels_supply_cells_update ON parcels")
     op.execute("DROP TRIGGER parcels_supply_cells_insert ON parcels")
     op.execute("DROP FUNCTION gefis_supply_cells_on_sites(), gefis_supply_cells_on_parcels()")
