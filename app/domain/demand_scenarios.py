@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from app.domain.framework import Period
@@ -139,6 +140,11 @@ def default_land_using_employees(path: Path | None = None) -> dict[str, int]:
     Read from ``geodata/study/reference_figures.json`` under the configured geodata
     directory, or from ``path``.
     """
-    source = path if path is not None else _reference_figures_path()
-    figures: dict[str, object] = json.loads(source.read_text("utf-8"))
-    return land_using_employees(figures)
+    return dict(_employees_in(path if path is not None else _reference_figures_path()))
+
+
+@lru_cache(maxsize=4)
+def _employees_in(path: Path) -> tuple[tuple[str, int], ...]:
+    """The file's employee counts, read once per path (the figures are published data)."""
+    figures: dict[str, object] = json.loads(path.read_text("utf-8"))
+    return tuple(land_using_employees(figures).items())

@@ -167,17 +167,17 @@ def _area(fw: Framework, options: BalanceOptions, area: str, name: str,
           rows: list[SupplyRow], sales: list[Any], scenarios: list[_Scenario]
           ) -> dict[str, Any]:
     day, period = options.day, fw.period
-    scoped = [r for r in rows if options.supply_scope == "all"
-              or r.category not in options.potential_categories]
-    classes = [r for r in scoped if r.view is View.CLASS]
+    views: dict[View, list[SupplyRow]] = {v: [] for v in View}
+    for r in rows:
+        if options.supply_scope == "all" or r.category not in options.potential_categories:
+            views[r.view].append(r)
+    classes = views[View.CLASS]
     supply_ha = _sum(classes, lambda r: r.net_ha)
     short_term = _sum([r for r in classes if r.availability in SHORT_TERM], lambda r: r.net_ha)
-    by_year = _by([r for r in scoped if r.view is View.YEAR and r.available_year is not None],
+    by_year = _by([r for r in views[View.YEAR] if r.available_year is not None],
                   lambda r: r.available_year, lambda r: r.net_ha)
-    by_size = _by([r for r in scoped if r.view is View.SIZE], lambda r: r.size_class,
-                  lambda r: r.net_ha)
-    by_group = _by([r for r in scoped if r.view is View.GROUP], lambda r: r.user_group,
-                   lambda r: r.net_ha)
+    by_size = _by(views[View.SIZE], lambda r: r.size_class, lambda r: r.net_ha)
+    by_group = _by(views[View.GROUP], lambda r: r.user_group, lambda r: r.net_ha)
     group_w, group_fallback = _weights(sales, area, lambda r: r.user_group, day,
                                        options.sales_window_years)
     size_w, size_fallback = _weights(sales, area, lambda r: r.size_class, day,
@@ -235,9 +235,11 @@ def compute_balance(conn: Connection, f: ParcelFilter, viewer: Viewer,
     sales = sales_rows(conn, day, since=fw.base_date)
     scenarios = _scenarios(fw, options, districts, sales)
     areas = [_area(fw, options, REGION, "Region (alle Kreise)", supply, sales, scenarios)]
+    by_district: dict[str, list[SupplyRow]] = defaultdict(list)
+    for r in supply:
+        by_district[r.district_ags].append(r)
     for d in districts:
-        areas.append(_area(fw, options, d, names[d], [r for r in supply if r.district_ags == d],
-                           sales, scenarios))
+        areas.append(_area(fw, options, d, names[d], by_district[d], sales, scenarios))
     region = areas[0]
     for s in scenarios:
         annual = region["scenarios"][s.key]["annual_demand_net_ha"]

@@ -68,7 +68,8 @@ def cell_supply_rows(conn: Connection, f: ParcelFilter, viewer: Viewer) -> list[
                c.available_year, c.size_class, c.user_group, sum(c.parcels)::bigint AS parcels,
                sum(c.net_ha) AS net_ha, sum(c.gross_ha) AS gross_ha
           FROM supply_cells c WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""), params)
-    return [SupplyRow(**{**r._mapping, "view": View(r.view)}) for r in rows]
+    views = {int(v): v for v in View}
+    return [SupplyRow(views[v], *rest) for v, *rest in rows.tuples()]
 
 
 def cell_sums(conn: Connection, f: ParcelFilter, by: Sequence[str], viewer: Viewer
