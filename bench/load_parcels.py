@@ -152,12 +152,10 @@ def revision(url: str) -> str | None:
 
 
 def analyse(url: str, vacuum: bool = False) -> None:
-    """Fresh planner statistics (and, after the bulk load, a visibility map)."""
+    """Fresh planner statistics (and, with ``vacuum``, visibility maps)."""
     engine = create_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        if vacuum:
-            conn.execute(text("VACUUM (ANALYZE) parcels"))
-        conn.execute(text("ANALYZE"))
+        conn.execute(text("VACUUM (ANALYZE)" if vacuum else "ANALYZE"))
     engine.dispose()
 
 
@@ -171,9 +169,11 @@ def build(server_url: str, name: str, n: int, seed: int, keep_history: bool) -> 
         say(f"reusing database {name} ({n} synthetic parcels, seed {seed})")
         before = revision(url)
         command.upgrade(alembic_config(url), "head")
-        if revision(url) != before:  # new indexes (expressions too) want fresh statistics
-            say(f"migrated {before} → {revision(url)}; ANALYZE")
-            analyse(url)
+        if revision(url) != before:
+            # New indexes (expressions too) want fresh statistics, a rewritten table a new
+            # visibility map (index-only scans read the heap until it is set).
+            say(f"migrated {before} → {revision(url)}; VACUUM ANALYZE")
+            analyse(url, vacuum=True)
         admin.dispose()
         return url
 

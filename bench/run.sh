@@ -5,8 +5,9 @@
 #   bash bench/run.sh [N]        # N synthetic parcels (default 200000); see bench/README.md
 #
 # 1. database: the project-local cluster (or the server of DATABASE_URL); its own database
-#    BENCH_DB (gefis_bench) with the demo and N synthetic parcels (bench/load_parcels.py;
-#    reused while N and the seed are the same);
+#    BENCH_DB (gefis_bench) with the demo, N synthetic parcels (bench/load_parcels.py) and
+#    BENCH_CHANGES history changes per parcel (bench/load_history.py), both reused while N,
+#    the seed and the plan are the same;
 # 2. SQL: bench/capture_sql.py sends every case of BENCH_CASES (bench/cases.tsv) once through
 #    the app in-process and records the statements psycopg2 sent (nothing is hard-coded);
 # 3. service: uvicorn app.main:app on 127.0.0.1:BENCH_PORT, as `make run` starts it, with
@@ -19,7 +20,7 @@
 #
 # Knobs (environment):
 #   BENCH_N=200000 (the argument wins) BENCH_SECONDS=20 BENCH_WARMUP=3 BENCH_CONNECTIONS=8
-#   BENCH_THREADS=2 BENCH_SEED=11
+#   BENCH_THREADS=2 BENCH_SEED=11 BENCH_CHANGES=4
 #   BENCH_PARALLEL=          max_parallel_workers_per_gather of every session of the run (set
 #                            with ALTER DATABASE, so the service and pgbench both get it);
 #                            empty: the server's setting, as the service's sessions have it
@@ -39,6 +40,7 @@ BENCH_WARMUP="${BENCH_WARMUP:-3}"
 BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-8}"
 BENCH_THREADS="${BENCH_THREADS:-2}"
 BENCH_SEED="${BENCH_SEED:-11}"
+BENCH_CHANGES="${BENCH_CHANGES:-4}"
 BENCH_PARALLEL="${BENCH_PARALLEL:-}"
 BENCH_SERIAL_CASES="${BENCH_SERIAL_CASES-count}"
 BENCH_PGBENCH="${BENCH_PGBENCH:-page}"
@@ -87,8 +89,8 @@ trap 'exit 130' INT TERM
 # --- 1. the benchmark database ----------------------------------------------------------
 say "benchmark database $BENCH_DB with $N synthetic parcels (seed $BENCH_SEED)"
 load_started=$(date +%s)
-BENCH_URL="$("$PY" "$BENCH_DIR/load_parcels.py" --n "$N" --seed "$BENCH_SEED" --db "$BENCH_DB" \
-    --server-url "$DATABASE_URL")"
+BENCH_URL="$("$PY" "$BENCH_DIR/load_history.py" --n "$N" --seed "$BENCH_SEED" \
+    --changes "$BENCH_CHANGES" --db "$BENCH_DB" --server-url "$DATABASE_URL")"
 load_seconds=$(( $(date +%s) - load_started ))
 BENCH_PSQL_URL="postgresql:${BENCH_URL#*:}"  # libpq wants no "+psycopg2"
 q() { psql -X -A -t -q "$BENCH_PSQL_URL" -c "$1"; }
@@ -241,7 +243,8 @@ rate = d.get("n", 0) / max(d.get("synthetic_s", 0) or 1e-9, 1e-9)
 history = "on" if d.get("history_trigger_during_load") else "off"
 print(f"{when}; built {d.get('built_at', '?')}: migrations + demo {d.get('migrate_demo_s')} s, "
       f"synthetic parcels {d.get('synthetic_s')} s ({rate:.0f}/s, history trigger {history}), "
-      f"VACUUM ANALYZE {d.get('vacuum_analyze_s')} s")
+      f"VACUUM ANALYZE {d.get('vacuum_analyze_s')} s; their history: "
+      f"{d.get('history_rows', 0):,} rows in {d.get('history_s')} s (bench/load_history.py)")
 EOF
 )"
 commit="$(git -C "$GEFIS_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -255,7 +258,7 @@ parallel_text="$parallel_now"
 report() {
     echo "# Benchmark: service vs. its SQL ($(date '+%Y-%m-%d %H:%M'))"
     echo
-    echo "- N = $N synthetic parcels (+ 630 demo parcels), seed $BENCH_SEED, database \`$BENCH_DB\`"
+    echo "- N = $N synthetic parcels (+ $(q "SELECT count(*) FROM parcels WHERE coalesce(external_id, '') NOT LIKE 'BENCH-%'") demo parcels), seed $BENCH_SEED, database \`$BENCH_DB\`"
     echo "  ($db_info; load step of this run: ${load_seconds} s)"
     echo "- machine: $(nproc) cores ($cpu), $mem; load average before/after the run:"
     echo "  $load_before / $load_after (other processes share the cores)"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, text
 
+from app.db.queries.parcels.source import HISTORY_TYPED_COLUMNS, PARCEL_COLUMNS, ParcelSource
 from app.domain.clock import LOCAL_ZONE
 from tests.conftest import Clock
 from tests.resource_client import Client
@@ -114,3 +115,47 @@ def test_the_past_is_unchanged_by_later_changes(clients: dict[str, Client], conn
     assert today != today_before
     assert _cells(today, "availability") == {("sofort",): (2, 25.0)}
     assert balance(None)["areas"][1]["supply"]["net_ha"] == pytest.approx(25.0)
+
+
+def test_the_parcel_columns_of_the_past_are_the_tables(conn: Connection) -> None:
+    """A past row is rebuilt column by column (``PARCEL_COLUMNS``): the list is the table's,
+    and the columns the history keeps typed exist there."""
+    columns = conn.execute(text(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = 'parcels'::regclass AND attnum > 0 AND NOT attisdropped "
+        "ORDER BY attnum")).all()
+    assert [tuple(c) for c in columns] == list(PARCEL_COLUMNS)
+    types = dict(PARCEL_COLUMNS)
+    typed = dict(conn.execute(text(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = 'parcel_history'::regclass AND attgenerated = 's'")).all())
+    assert {c: types[c] for c in HISTORY_TYPED_COLUMNS} == typed
+
+
+def test_a_past_row_is_its_history_row_as_jsonb_populate_record_reads_it(
+        conn: Connection, clock: Clock, parcels: dict[str, int]) -> None:
+    """Every column of every rebuilt row, geometry included, equals the definition: the
+    ``row_after`` of the last history row at or before the time, read by
+    ``jsonb_populate_record``, with today's ``public_fields``."""
+    _change_after(conn, clock, parcels)
+    conn.execute(text("UPDATE parcels SET public_fields = '{price_eur_m2}', price_eur_m2 = 12.5, "
+                      "restriction_causes = '{altlasten}', restriction_level = 'gering' "
+                      "WHERE id = :i"), {"i": parcels["b"]})
+    expected_sql = """
+        SELECT r.* FROM (
+            SELECT DISTINCT ON (h.parcel_id) h.parcel_id, h.row_after FROM parcel_history h
+             WHERE h.changed_at <= :src_at ORDER BY h.parcel_id, h.changed_at DESC, h.id DESC
+        ) last JOIN parcels cur ON cur.id = last.parcel_id,
+        LATERAL jsonb_populate_record(CAST(NULL AS parcels), last.row_after
+            || jsonb_build_object('public_fields', cur.public_fields)) r
+        WHERE r.site_id = :site ORDER BY r.id"""
+    for day in ("2023-12-31", BEFORE, "2025-06-30"):
+        at = datetime.fromisoformat(day).replace(hour=23, tzinfo=LOCAL_ZONE)
+        source = ParcelSource.as_of(at)
+        rebuilt = conn.execute(text(f"SELECT p.* FROM {source.from_sql} "
+                                    "WHERE p.site_id = :site ORDER BY p.id"),
+                               {"src_at": at, "site": parcels["site"]}).mappings().all()
+        expected = conn.execute(text(expected_sql),
+                                {"src_at": at, "site": parcels["site"]}).mappings().all()
+        assert [dict(r) for r in rebuilt] == [dict(r) for r in expected]
+        assert len(rebuilt) == {"2023-12-31": 0, BEFORE: 3, "2025-06-30": 4}[day]

@@ -95,8 +95,12 @@ def parcel_summary(
     if out is TableFormat.CSV:
         return csv_response(keyed, [*names, "parcels", "net_ha", "gross_ha"],
                             f"flaechen_summen_{day.isoformat()}.csv")
-    [total] = supply_sums(conn, selection, (), **kwargs) if groups else rows or [
-        {"parcels": 0, "net_ha": 0.0, "gross_ha": 0.0}]
+    if Grouping.user_group in groups:  # overlapping groups: the total is summed apart
+        [total] = supply_sums(conn, selection, (), **kwargs)
+    else:
+        total = {"parcels": sum(r["parcels"] for r in rows),
+                 "net_ha": sum(r["net_ha"] for r in rows),
+                 "gross_ha": sum(r["gross_ha"] for r in rows)}
     notes = [GROSS_NOTE] + ([OVERLAP_NOTE] if Grouping.user_group in groups else [])
     return json_response({
         "at": day.isoformat(), "by": names, "filters": selection.active(),

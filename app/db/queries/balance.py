@@ -70,6 +70,15 @@ class SupplyRow:
     gross_ha: float
 
 
+#: The user-group view: the rows are first summed per distinct list of user groups (a few
+#: dozen lists), then the lists are unnested, instead of unnesting every parcel's list
+#: (about 0.4 s at 200,000 parcels). A parcel still counts once per group it suits. The
+#: sums are aliased ``x`` like the rows, so the view is built as the others.
+_GROUP_SUMS = ("(SELECT x.district_ags, x.category, x.user_groups, count(*) AS parcels, "
+               "sum(x.net_ha) AS net_ha, sum(x.gross_ha) AS gross_ha FROM x GROUP BY 1, 2, 3) x "
+               "CROSS JOIN LATERAL unnest(x.user_groups) AS u(value)")
+
+
 def views_sql(rows_sql: str) -> str:
     """The four views over the rows of ``rows_sql`` (district, category, the dimensions but
     ``user_group``, ``user_groups``, ``net_ha``, ``gross_ha``): one ``UNION ALL``."""
@@ -78,13 +87,13 @@ def views_sql(rows_sql: str) -> str:
         value = {c: "u.value" if c == "user_group" else f"x.{c}" for c in columns}
         nulls = {c: f"CAST(NULL AS {_TYPES.get(c, 'text')})" for c in DIMENSIONS}
         picked = ", ".join(f"{value.get(c, nulls[c])} AS {c}" for c in DIMENSIONS)
-        join = (" CROSS JOIN LATERAL unnest(x.user_groups) AS u(value)"
-                if view is View.GROUP else "")
         keys = ", ".join(["x.district_ags", "x.category", *value.values()])
-        parts.append(
-            f"SELECT {int(view)} AS view, x.district_ags, x.category, {picked}, "
-            f"count(*) AS parcels, sum(x.net_ha) AS net_ha, sum(x.gross_ha) AS gross_ha "
-            f"FROM x{join} GROUP BY {keys}")
+        sums = ("CAST(sum(x.parcels) AS bigint) AS parcels, sum(x.net_ha) AS net_ha, "
+                "sum(x.gross_ha) AS gross_ha FROM " + _GROUP_SUMS if view is View.GROUP else
+                "count(*) AS parcels, sum(x.net_ha) AS net_ha, sum(x.gross_ha) AS gross_ha "
+                "FROM x")
+        parts.append(f"SELECT {int(view)} AS view, x.district_ags, x.category, {picked}, "
+                     f"{sums} GROUP BY {keys}")
     return f"WITH x AS MATERIALIZED ({rows_sql}) " + " UNION ALL ".join(parts)
 
 

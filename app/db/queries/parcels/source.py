@@ -3,7 +3,8 @@
 Every source yields rows of the ``parcels`` table's type aliased ``p`` joined to their site
 aliased ``s``, so every registry field, filter and output works on all three. Rows of a past
 state are rebuilt from the append-only history (``row_after`` of the last change at or before
-the time) or from a stored snapshot (``state``), both with ``jsonb_populate_record``; their
+the time, column by column: the columns sums need come typed from the history's index,
+migration 0013) or from a stored snapshot (``state``, with ``jsonb_populate_record``); their
 ``public_fields`` are today's (disclosure follows the editor's current decision).
 
 >>> LIVE.from_sql
