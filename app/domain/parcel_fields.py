@@ -117,18 +117,6 @@ V = Visibility
 _LIST = "; repeat the parameter or separate values by commas"
 
 
-def size_class_sql(area_ha_sql: str) -> str:
-    """SQL of the size class key (:data:`~app.domain.balance.SIZE_CLASSES`) of an area in ha.
-
-    >>> size_class_sql("a").split(" WHEN ")[2]
-    "a < 1.0 THEN 'lt_1'"
-    """
-    bounded = " ".join(f"WHEN {area_ha_sql} < {c.max_ha!r} THEN '{c.key}'"
-                       for c in SIZE_CLASSES if c.max_ha is not None)
-    return (f"CASE WHEN {area_ha_sql} IS NULL THEN NULL {bounded} "
-            f"ELSE '{SIZE_CLASSES[-1].key}' END")
-
-
 def _codes(name: str, what: str) -> FilterParam:
     return FilterParam(name, Op.IN, what + _LIST)
 
@@ -236,7 +224,8 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
                 filters=(FilterParam("net_area_min_ha", Op.GE, "Minimum net area, ha"),
                          FilterParam("net_area_max_ha", Op.LE, "Maximum net area, ha")),
                 import_aliases=("Nettofläche_ha", "Nettoflaeche_ha", "net_area_ha")),
-    ParcelField("size_class", size_class_sql("p.net_area_ha"), T.STRING,
+    # gefis_size_class: the SQL of SIZE_CLASSES (migration 0014; tests/test_supply_cells.py)
+    ParcelField("size_class", "gefis_size_class(p.net_area_ha)", T.STRING,
                 "Size class of the net area: "
                 + ", ".join(f"{c.key} ({c.label})" for c in SIZE_CLASSES),
                 in_json=False),

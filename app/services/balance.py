@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from app.db.queries.balance import SupplyRow, View, sales_rows
+from app.db.queries.balance import SupplyRow, View, district_names, sales_rows
 from app.db.queries.frameworks import get_framework
 from app.db.queries.parcels import source_on
 from app.db.queries.supply_cells import balance_supply
@@ -229,7 +229,7 @@ def compute_balance(conn: Connection, f: ParcelFilter, viewer: Viewer,
     fw = get_framework(conn, options.framework_id)
     day = options.day
     source = source_on(day, today())
-    names = dict(conn.execute(text("SELECT ags, name FROM districts ORDER BY ags")).all())
+    names = district_names(conn)
     districts = list(names)
     supply = balance_supply(conn, f, viewer=viewer, day=day, source=source)
     sales = sales_rows(conn, day, since=fw.base_date)

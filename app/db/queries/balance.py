@@ -21,7 +21,6 @@ from app.db.queries.keyset import cached_text
 from app.db.queries.parcels import ParcelSource, selection_sql
 from app.domain.clock import LOCAL_ZONE
 from app.domain.filters import ParcelFilter
-from app.domain.parcel_fields import size_class_sql
 from app.domain.roles import Viewer
 
 #: The calendar year the land becomes available (SQL functions of migration 0014, also used
@@ -124,13 +123,19 @@ class SalesRow:
     area_ha: float
 
 
+def district_names(conn: Connection) -> dict[str, str]:
+    """Name of every district by AGS, in AGS order."""
+    rows = conn.execute(cached_text("SELECT ags, name FROM districts ORDER BY ags"))
+    return dict(rows.tuples().all())
+
+
 def sales_rows(conn: Connection, day: date, *, since: date) -> list[SalesRow]:
     """Sales dated up to ``day`` and not withdrawn at its end, grouped (see module doc)."""
     end = datetime.combine(day, time.max, LOCAL_ZONE)
-    sql = f"""
+    sql = """
         SELECT district_ags, extract(year FROM sale_date)::int AS year,
                coalesce(buyer_user_group, 'unbekannt') AS user_group,
-               {size_class_sql("area_ha")} AS size_class, sale_date > :since AS after_base,
+               gefis_size_class(area_ha) AS size_class, sale_date > :since AS after_base,
                count(*) AS sales, sum(area_ha) AS area_ha
           FROM land_sales
          WHERE sale_date <= :day AND (withdrawn_at IS NULL OR withdrawn_at > :end)
