@@ -10,7 +10,17 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app import __version__
-from app.api import balance, health, parcel_edits, parcel_history, parcels, summary, vocabularies
+from app.api import (
+    balance,
+    health,
+    parcel_edits,
+    parcel_history,
+    parcels,
+    reports,
+    site_profile,
+    summary,
+    vocabularies,
+)
 from app.api.admission import Admission, AdmissionGate
 from app.api.districts import router as districts_router
 from app.api.enquiries import router as enquiries_router
@@ -77,7 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(parcel_edits.router)
     app.include_router(parcel_history.router)
     app.include_router(districts_router)
+    app.include_router(site_profile.router)  # before /sites/{site_id}
     app.include_router(sites_router)
+    app.include_router(reports.router)
     app.include_router(land_sales_router)
     app.include_router(enquiries_router)
     app.include_router(matches_router)

@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         default=("pv_anlage", "vorschauflaeche", "nur_fnp_oder_regionalplan"),
         description="Area categories the balance counts as potential, not as market supply "
                     "(comma-separated codes of the category vocabulary).")
+    # --- reports ----------------------------------------------------------------------
+    chromium_path: str = Field(
+        default="chromium",
+        description="Headless Chromium that prints reports and site profiles to PDF "
+                    "(Debian package chromium).")
+    report_dir: Path = Field(
+        default=PROJECT_ROOT / "reports",
+        description="Where the quarterly monitoring report writes its folders <YYYY>-Q<N>/.")
     public_base_url: str | None = Field(
         default=None,
         description="Absolute base URL used in links (e.g. behind a proxy); "
