@@ -218,11 +218,7 @@ def test_parcels_are_never_deleted(conn: Connection) -> None:
 
 
 def test_quarter_end_must_end_a_quarter(conn: Connection) -> None:
-    pid = conn.execute(text("SELECT min(id) FROM parcels")).scalar_one()
     problem = _refused(conn, lambda: conn.execute(text(
-        "INSERT INTO monitoring_snapshots (quarter_end, parcel_id, district_ags, municipality_ags, "
-        "site_id, net_area_ha, gross_area_ha, availability, restriction_level, marketing_status, "
-        "user_groups, state) SELECT '2026-05-31', id, district_ags, municipality_ags, site_id, "
-        "net_area_ha, gross_area_ha, availability, restriction_level, marketing_status, user_groups, "
-        "'{}' FROM parcels WHERE id = :id"), {"id": pid}))
+        "INSERT INTO monitoring_quarters (quarter_end, state_at, parcels) "
+        "VALUES ('2026-05-31', now(), 0)")))
     assert _field(problem) == "quarter_end"

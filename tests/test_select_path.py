@@ -23,6 +23,7 @@ from app.db.queries.parcels import (
     parcel_sums,
     selection_sql,
 )
+from app.db.queries.snapshots import take_snapshot
 from app.domain.errors import BadRequest
 from app.domain.filters import MARKETED_STATUS, ParcelFilter, SortSpec
 from app.domain.roles import PUBLIC_VIEWER, STAFF, Viewer
@@ -105,13 +106,8 @@ def test_history_source_shows_the_state_before_a_change(conn: Connection) -> Non
 
 
 def test_snapshot_source_sums_like_the_live_table_it_was_taken_from(conn: Connection) -> None:
-    conn.execute(text(
-        "INSERT INTO monitoring_snapshots (quarter_end, parcel_id, district_ags, "
-        "municipality_ags, site_id, net_area_ha, gross_area_ha, availability, "
-        "restriction_level, marketing_status, user_groups, state, taken_at) "
-        "SELECT DATE '2026-09-30', id, district_ags, municipality_ags, site_id, net_area_ha, "
-        "gross_area_ha, availability, restriction_level, marketing_status, user_groups, "
-        "to_jsonb(p), now() FROM parcels p"))
+    """The demo's history ends on 2026-09-30: the quarter's snapshot is today's table."""
+    take_snapshot(conn, date(2026, 9, 30))
     live = parcel_sums(conn, ParcelFilter(user_group=("logistik",)), ["availability"],
                        viewer=STAFF, reference=TODAY, source=LIVE)
     stored = parcel_sums(conn, ParcelFilter(user_group=("logistik",)), ["availability"],

@@ -4,7 +4,7 @@ Every source yields rows of the ``parcels`` table's type aliased ``p`` joined to
 aliased ``s``, so every registry field, filter and output works on all three. Rows of a past
 state are rebuilt from the append-only history (``row_after`` of the last change at or before
 the time, column by column: the columns sums need come typed from the history's index,
-migration 0013) or from a stored snapshot (``state``, with ``jsonb_populate_record``); their
+migration 0013) or from a stored quarterly snapshot (typed columns and ``state``); their
 ``public_fields`` are today's (disclosure follows the editor's current decision).
 
 >>> LIVE.from_sql
@@ -57,26 +57,37 @@ HISTORY_TYPED_COLUMNS = frozenset({
 })
 
 
-def _past_column(name: str, sql_type: str) -> str:
-    """SQL of one column of a past row (history row ``h``, today's row ``cur``).
+#: Columns ``monitoring_snapshots`` keeps typed beside ``state`` (migrations 0001, 0015).
+SNAPSHOT_TYPED_COLUMNS = frozenset({
+    "site_id", "district_ags", "municipality_ags", "category", "availability",
+    "available_from", "availability_assessed_on", "restriction_level", "user_groups",
+    "planning_status", "marketing_status", "net_area_ha", "gross_area_ha", "last_verified_at",
+    "created_at",
+})
 
-    Values in ``row_after`` are read as ``jsonb_populate_record`` reads them: the JSON
-    value's text through the type's input function (absent: NULL).
+
+def _past_column(name: str, sql_type: str, *, alias: str = "h", document: str = "row_after",
+                 typed: frozenset[str] = HISTORY_TYPED_COLUMNS) -> str:
+    """SQL of one column of a past row: a typed column of ``alias`` or a member of its JSON
+    ``document`` (history row ``h`` or snapshot row ``ms``; today's row is ``cur``).
+
+    Values in the JSON are read as ``jsonb_populate_record`` reads them: the JSON value's
+    text through the type's input function (absent: NULL).
     """
     if name == "id":
-        return "h.parcel_id"
+        return f"{alias}.parcel_id"
     if name == "public_fields":
         # Past rows keep today's ``public_fields``: what the public may see follows the
         # editor's current decision, so a field withdrawn from publication is not shown for
         # the past either.
         return "cur.public_fields"
-    if name in HISTORY_TYPED_COLUMNS:
-        return f"h.{name}"
+    if name in typed:
+        return f"{alias}.{name}"
     if sql_type == "text":
-        return f"h.row_after ->> '{name}'"
+        return f"{alias}.{document} ->> '{name}'"
     if sql_type == "text[]":
-        return f"gefis_json_text_array(h.row_after -> '{name}')"
-    return f"CAST(h.row_after ->> '{name}' AS {sql_type})"
+        return f"gefis_json_text_array({alias}.{document} -> '{name}')"
+    return f"CAST({alias}.{document} ->> '{name}' AS {sql_type})"
 
 
 # The last history row per parcel at or before the time: an index-only scan of
@@ -100,10 +111,16 @@ _AS_OF = (
 _SITE_ACTIVE_AT = ("p.site_id <> ALL(ARRAY(SELECT w.id FROM sites w "
                    "WHERE w.withdrawn_at <= :src_at))")
 
-_SNAPSHOT = """(SELECT r.* FROM monitoring_snapshots ms JOIN parcels cur ON cur.id = ms.parcel_id,
-        LATERAL jsonb_populate_record(CAST(NULL AS parcels), ms.state
-            || jsonb_build_object('public_fields', cur.public_fields)) r
-        WHERE ms.quarter_end = :src_quarter_end) p"""
+# A stored quarter: typed columns where the snapshot has them, the rest from its ``state``;
+# ``site_active_then`` is whether the site was active at the quarter's end (frozen in the
+# snapshot, migration 0015).
+_SNAPSHOT = (
+    "(SELECT " + ", ".join(
+        f"{_past_column(n, t, alias='ms', document='state', typed=SNAPSHOT_TYPED_COLUMNS)}"
+        f" AS {n}" for n, t in PARCEL_COLUMNS)
+    + """, ms.site_active AS site_active_then
+    FROM monitoring_snapshots ms LEFT JOIN parcels cur ON cur.id = ms.parcel_id
+    WHERE ms.quarter_end = :src_quarter_end) p""")
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,20 @@ class ParcelSource:
         """Whether rows are the current ones (the only source with indexes and versions)."""
         return self.kind == "live"
 
+    def renamed(self, prefix: str) -> ParcelSource:
+        """The same rows with bound names ``src_*`` renamed ``<prefix>_*``, so that two
+        sources (two days) can be read in one statement.
+
+        >>> LIVE.renamed("before") is not None and source_on(
+        ...     date(2020, 12, 31), date(2026, 1, 1)).renamed("b").params[0][0]
+        'b_at'
+        """
+        def rename(sql: str) -> str:
+            return sql.replace(":src_", f":{prefix}_")
+        return ParcelSource(self.kind, rename(self.from_sql), rename(self.site_active_sql),
+                            tuple((f"{prefix}_{k.removeprefix('src_')}", v)
+                                  for k, v in self.params))
+
     @classmethod
     def as_of(cls, at: datetime) -> ParcelSource:
         """Every parcel as it was at ``at``, rebuilt from the history."""
@@ -132,13 +163,18 @@ class ParcelSource:
     @classmethod
     def snapshot(cls, quarter_end: date) -> ParcelSource:
         """Every parcel as stored in the quarterly snapshot of ``quarter_end``."""
-        return cls("snapshot", f"{_SNAPSHOT} {_JOIN_SITE}",
-                   "(s.withdrawn_at IS NULL OR s.withdrawn_at::date > :src_quarter_end)",
+        return cls("snapshot", f"{_SNAPSHOT} LEFT {_JOIN_SITE}", "p.site_active_then",
                    (("src_quarter_end", quarter_end),))
 
 
 #: The live tables.
 LIVE = ParcelSource("live", f"parcels p {_JOIN_SITE}", "s.withdrawn_at IS NULL")
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of ``day``, German time: the instant a day's (or quarter's) state
+    shows."""
+    return datetime.combine(day, time.max, LOCAL_ZONE)
 
 
 def source_on(day: date, today: date) -> ParcelSource:
@@ -152,4 +188,4 @@ def source_on(day: date, today: date) -> ParcelSource:
     """
     if day >= today:
         return LIVE
-    return ParcelSource.as_of(datetime.combine(day, time.max, LOCAL_ZONE))
+    return ParcelSource.as_of(end_of_day(day))

@@ -124,11 +124,17 @@ def where_sql(f: ParcelFilter, viewer: Viewer, source: ParcelSource, *,
 
     ``reference`` is "today" for filters relative to a date (``available_by``: required then).
     """
+    rows = rows_visible_sql(viewer, source)
+    conditions, params = filter_sql(f, viewer, source, reference=reference)
+    return ((rows, *conditions) if rows else conditions), params
+
+
+def filter_sql(f: ParcelFilter, viewer: Viewer, source: ParcelSource, *,
+               reference: date | None) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The conditions (AND) of ``f`` alone, fields seen as ``viewer`` sees them (which rows
+    ``viewer`` may see is :func:`rows_visible_sql`), with bound values and the source's."""
     conditions: list[str] = []
     params: dict[str, Any] = dict(source.params)
-    rows = rows_visible_sql(viewer, source)
-    if rows:
-        conditions.append(rows)
     for name, value in f.active().items():
         if name in FILTER_PARAMS:
             sql, params[f"f_{name}"] = _param_sql(name, value, viewer)
