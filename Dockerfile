@@ -12,6 +12,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Headless Chromium prints reports and site profiles to PDF (app/services/render/pdf.py);
+# DejaVu is the font the page templates use.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, read from pyproject.toml, so this layer is cached until
 # the dependency list changes.
 COPY pyproject.toml ./

@@ -76,6 +76,7 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/v1/matches"),
     ("get", "/api/v1/parcels/summary"), ("get", "/api/v1/balance"),
     ("get", "/api/v1/frameworks"), ("get", "/api/v1/frameworks/{framework_id}"),
+    ("get", "/api/v1/sites/{site_id}/profile"), ("get", "/api/v1/reports/portfolio"),
 }
 
 

@@ -135,3 +135,10 @@ class NotAcceptable(GefisError):
     status = 406
     title = "Not acceptable"
     type_slug = "not-acceptable"
+
+
+class PdfUnavailable(ServiceUnavailable):
+    """A PDF cannot be printed now: headless Chromium is missing, failed or timed out."""
+
+    title = "PDF rendering unavailable"
+    type_slug = "pdf-unavailable"

@@ -25,9 +25,10 @@ PIP_EXTRAS="dev,demo"
 
 # --- system packages ------------------------------------------------------------
 # Extra tools, as "command:debian-package". Extend these lists when a new tool is
-# needed (e.g. "chromium:chromium" for browser tests).
-TOOLS_REQUIRED_FOR_TEST=("ogr2ogr:gdal-bin")
-TOOLS_OPTIONAL_FOR_RUN=("ogr2ogr:gdal-bin")
+# needed. chromium: headless Chromium prints PDFs (reports, site profiles) and drives the
+# browser tests; the service serves without it (PDF requests then get a 503).
+TOOLS_REQUIRED_FOR_TEST=("ogr2ogr:gdal-bin" "chromium:chromium")
+TOOLS_OPTIONAL_FOR_RUN=("ogr2ogr:gdal-bin" "chromium:chromium")
 
 APT_UPDATED=0
 
@@ -65,7 +66,7 @@ ensure_tools() {
     if [ "$mode" = required ]; then
         die "missing system packages; install them as root: apt-get update && apt-get install -y ${missing[*]}"
     fi
-    warn "optional system packages missing (not needed to serve): apt-get install -y ${missing[*]}"
+    warn "optional system packages missing (not needed to serve; chromium is needed for PDF output): apt-get install -y ${missing[*]}"
 }
 
 # PostgreSQL server + the matching PostGIS package (Debian: postgresql, postgresql-NN-postgis-3).

@@ -1,0 +1,1 @@
+"""Reports for people: the portfolio report, site profiles and the quarterly monitoring report."""
