@@ -17,7 +17,7 @@ from app.api.connections import ReadConnDep
 from app.api.parcel_params import LIST_HINT, ReferenceDayDep, SupplyFilterDep, split_list
 from app.api.responses import PROBLEM_RESPONSES
 from app.api.tables import TableFormat, TableFormatDep, csv_response, json_response
-from app.db.queries.parcels import source_on
+from app.db.queries.snapshots import source_for_day
 from app.db.queries.supply_cells import supply_sums
 from app.domain.clock import today
 from app.domain.errors import InvalidInput
@@ -86,7 +86,7 @@ def parcel_summary(
     groups = _groupings(by)
     fields = [g.value for g in groups]
     names = [g.name for g in groups]
-    source = source_on(day, today())
+    source = source_for_day(conn, day, today())
     kwargs: dict[str, Any] = {"viewer": principal.viewer, "reference": day, "source": source}
     rows = supply_sums(conn, selection, fields, **kwargs)
     keyed = [{**{n: r[f] for n, f in zip(names, fields, strict=True)},

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from app.db.queries.balance import SupplyRow, View, district_names, sales_rows
 from app.db.queries.frameworks import get_framework
-from app.db.queries.parcels import source_on
+from app.db.queries.snapshots import source_for_day
 from app.db.queries.supply_cells import balance_supply
 from app.domain import balance as b
 from app.domain.clock import today
@@ -228,7 +228,7 @@ def compute_balance(conn: Connection, f: ParcelFilter, viewer: Viewer,
     """The balance document (see ``GET /api/v1/balance``)."""
     fw = get_framework(conn, options.framework_id)
     day = options.day
-    source = source_on(day, today())
+    source = source_for_day(conn, day, today())
     names = district_names(conn)
     districts = list(names)
     supply = balance_supply(conn, f, viewer=viewer, day=day, source=source)

@@ -13,6 +13,7 @@ migration 0013) or from a stored quarterly snapshot (typed columns and ``state``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -123,6 +124,25 @@ _SNAPSHOT = (
     WHERE ms.quarter_end = :src_quarter_end) p""")
 
 
+# A history row is the state from its time until the parcel's next row (rows of one instant
+# in id order: the last wins, as in _AS_OF).
+_AT_DAYS = (
+    "(SELECT " + ", ".join(f"{_past_column(n, t)} AS {n}" for n, t in PARCEL_COLUMNS)
+    + """, h.state_day, h.state_end FROM (
+        SELECT h.*, d.state_day, d.state_end FROM (
+            SELECT h.*, lead(h.changed_at) OVER (
+                       PARTITION BY h.parcel_id ORDER BY h.changed_at, h.id) AS valid_until
+            FROM parcel_history h WHERE h.changed_at <= :src_last
+        ) h JOIN unnest(CAST(:src_days AS date[]), CAST(:src_ends AS timestamptz[]))
+              AS d(state_day, state_end)
+          ON h.changed_at <= d.state_end
+             AND (h.valid_until IS NULL OR h.valid_until > d.state_end)
+    ) h LEFT JOIN parcels cur ON cur.id = h.parcel_id) p""")
+
+_SITE_ACTIVE_ON_DAY = ("NOT EXISTS (SELECT 1 FROM sites w WHERE w.id = p.site_id "
+                       "AND w.withdrawn_at <= p.state_end)")
+
+
 @dataclass(frozen=True)
 class ParcelSource:
     """A set of parcel rows: ``from_sql`` (aliases ``p`` and ``s``) and its bound values.
@@ -159,6 +179,19 @@ class ParcelSource:
         """Every parcel as it was at ``at``, rebuilt from the history."""
         return cls("as_of", f"{_AS_OF} LEFT {_JOIN_SITE}", _SITE_ACTIVE_AT,
                    (("src_at", at),))
+
+    @classmethod
+    def at_days(cls, days: Sequence[date]) -> ParcelSource:
+        """Every parcel at the end of each of ``days`` (German time), rebuilt from the
+        history in one pass: one row per parcel and day, the day in ``p.state_day``.
+
+        Each history row holds from its time until the parcel's next row; it is a parcel's
+        state on every day whose end falls into that interval.
+        """
+        ends = [end_of_day(d) for d in days]
+        return cls("days", f"{_AT_DAYS} LEFT {_JOIN_SITE}", _SITE_ACTIVE_ON_DAY,
+                   (("src_days", list(days)), ("src_ends", ends),
+                    ("src_last", max(ends))))
 
     @classmethod
     def snapshot(cls, quarter_end: date) -> ParcelSource:

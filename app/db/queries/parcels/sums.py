@@ -21,6 +21,9 @@ from app.domain.filters import ParcelFilter
 from app.domain.parcel_fields import FieldType, get_field
 from app.domain.roles import Viewer
 
+#: Grouping key of a :meth:`ParcelSource.at_days` source: the day a row's state is of.
+STATE_DAY = "state_day"
+
 
 def sums_sql(f: ParcelFilter, by: Sequence[str], *, viewer: Viewer,
              reference: date | None = None, source: ParcelSource = LIVE,
@@ -29,16 +32,17 @@ def sums_sql(f: ParcelFilter, by: Sequence[str], *, viewer: Viewer,
 
     Array fields are unnested: a parcel counts once per value (and once, in the group NULL,
     when its list is empty); several array fields give every combination of their values.
-    Hectares are the parcels' areas computed in EPSG:25832. ``correlate`` ties registry
+    Hectares are the parcels' areas computed in EPSG:25832. With a source of several days
+    (:meth:`ParcelSource.at_days`), ``by`` may name :data:`STATE_DAY`. ``correlate`` ties registry
     fields to SQL of an enclosing query (see :func:`selection_sql`).
     """
-    columns = {name: name for name in by}
+    columns = {name: ("=p.state_day" if name == STATE_DAY else name) for name in by}
     columns.update(net_ha="net_area_ha", gross_ha="gross_area_ha", parcel_id="id")
     inner, params = selection_sql(f, viewer, columns, reference=reference, source=source,
                                   correlate=correlate)
     joins, keys = [], []
     for i, name in enumerate(by):
-        if get_field(name).type is FieldType.STRINGS:
+        if name != STATE_DAY and get_field(name).type is FieldType.STRINGS:
             # one row per value; an empty list counts once, as the group NULL
             joins.append(f"LEFT JOIN LATERAL unnest(x.{name}) AS u{i}(value) ON true")
             keys.append(f"u{i}.value AS {name}")
