@@ -29,8 +29,9 @@ Several ``Accept`` header lines form one list: pass them joined with ``", "``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.requests import Request
 
@@ -181,6 +182,26 @@ def require_acceptable(accept: str | None, offers: Sequence[str], default: str) 
     if chosen is None:
         raise not_acceptable(offers)
     return chosen
+
+
+Format = TypeVar("Format")
+
+#: Media types of documents for people (reports, profiles).
+HTML_MEDIA_TYPE = "text/html"
+PDF_MEDIA_TYPE = "application/pdf"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def chosen_format(request: Request, requested: Format | None,
+                  media_types: Mapping[Format, str], default: Format) -> Format:
+    """The format a route answers in: ``requested`` (its ``f`` parameter) when given, else
+    the one ``Accept`` prefers among ``media_types`` (``default`` without ``Accept``; 406
+    when it accepts none)."""
+    if requested is not None:
+        return requested
+    chosen = require_acceptable(accept_header(request), list(media_types.values()),
+                                media_types[default])
+    return next(k for k, v in media_types.items() if v == chosen)
 
 
 def not_acceptable(offers: Sequence[str]) -> NotAcceptable:

@@ -17,9 +17,14 @@ from fastapi.responses import Response
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.balance import SupplyScope
 from app.api.deps import EngineDep, SettingsDep
-from app.api.negotiation import accept_header, require_acceptable
+from app.api.negotiation import (
+    HTML_MEDIA_TYPE,
+    PDF_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    chosen_format,
+)
 from app.api.parcel_params import LIST_HINT, ReferenceDayDep, SupplyFilterDep, split_list
-from app.api.responses import PROBLEM_RESPONSES
+from app.api.responses import DOCUMENT_RESPONSES
 from app.api.tables import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE, json_response
 from app.domain.errors import BadRequest
 from app.domain.input_types import MAX_ID, IsoDate
@@ -37,9 +42,6 @@ from app.services.reports.portfolio_output import (
 
 router = APIRouter(prefix="/api/v1", tags=["Berichte"])
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HTML_MEDIA_TYPE = "text/html"
-PDF_MEDIA_TYPE = "application/pdf"
 _DEFAULTS = PremiumCriteria()
 
 
@@ -92,11 +94,7 @@ def report_format(
                                "default json)")] = None,
 ) -> ReportFormat:
     """``f`` first, then the ``Accept`` header (406 when it accepts none of them)."""
-    if format_ is not None:
-        return format_
-    chosen = require_acceptable(accept_header(request), list(_MEDIA_TYPES.values()),
-                                JSON_MEDIA_TYPE)
-    return next(k for k, v in _MEDIA_TYPES.items() if v == chosen)
+    return chosen_format(request, format_, _MEDIA_TYPES, ReportFormat.JSON)
 
 
 def premium_criteria(
@@ -144,12 +142,7 @@ def premium_criteria(
                           XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
                           HTML_MEDIA_TYPE: {"schema": {"type": "string"}},
                           PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
-        406: {"description": "Accept allows none of the report's media types",
-              "content": {"application/problem+json": {}}},
-        503: {"description": "PDF printing unavailable (headless Chromium missing, failed "
-                             "or busy); the other formats still work",
-              "content": {"application/problem+json": {}}},
-        **PROBLEM_RESPONSES,
+        **DOCUMENT_RESPONSES,
     },
 )
 def get_portfolio(

@@ -25,6 +25,17 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {"application/problem+json": {}}},
 }
 
+#: Answers of routes that print documents: 406 for an unacceptable ``Accept``, 503 when the
+#: PDF printer (headless Chromium) is missing, failed or busy.
+DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    406: {"description": "Accept allows none of the route's media types",
+          "content": {"application/problem+json": {}}},
+    503: {"description": "PDF printing unavailable (headless Chromium missing, failed or "
+                         "busy); the other formats still work",
+          "content": {"application/problem+json": {}}},
+    **PROBLEM_RESPONSES,
+}
+
 
 def absolute_link(request: Request, **replace: str | None) -> str:
     """The request URL with some query parameters replaced (``None`` removes one).

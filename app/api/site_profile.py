@@ -17,8 +17,8 @@ from fastapi.responses import Response
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep, require_internal_reader
 from app.api.deps import EngineDep, SettingsDep
-from app.api.negotiation import accept_header, require_acceptable
-from app.api.responses import PROBLEM_RESPONSES
+from app.api.negotiation import HTML_MEDIA_TYPE, PDF_MEDIA_TYPE, chosen_format
+from app.api.responses import DOCUMENT_RESPONSES
 from app.api.sites import SiteId
 from app.domain.clock import today
 from app.domain.errors import NotFound
@@ -31,8 +31,6 @@ from app.services.reports.site_profile import (
 
 router = APIRouter(prefix="/api/v1", tags=["Standorte"])
 
-HTML_MEDIA_TYPE = "text/html"
-PDF_MEDIA_TYPE = "application/pdf"
 
 
 class ProfileFormat(StrEnum):
@@ -51,11 +49,7 @@ def profile_format(
         alias="f", description="html or pdf (else negotiated from Accept; default html)")] = None,
 ) -> ProfileFormat:
     """``f`` first, then the ``Accept`` header (406 when it accepts neither)."""
-    if format_ is not None:
-        return format_
-    chosen = require_acceptable(accept_header(request), list(_MEDIA_TYPES.values()),
-                                HTML_MEDIA_TYPE)
-    return next(k for k, v in _MEDIA_TYPES.items() if v == chosen)
+    return chosen_format(request, format_, _MEDIA_TYPES, ProfileFormat.HTML)
 
 
 @router.get(
@@ -67,12 +61,7 @@ def profile_format(
         200: {"description": "The site profile, in German",
               "content": {HTML_MEDIA_TYPE: {"schema": {"type": "string"}},
                           PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
-        406: {"description": "Accept allows neither text/html nor application/pdf",
-              "content": {"application/problem+json": {}}},
-        503: {"description": "PDF printing unavailable (headless Chromium missing, failed "
-                             "or busy); HTML still works",
-              "content": {"application/problem+json": {}}},
-        **PROBLEM_RESPONSES,
+        **DOCUMENT_RESPONSES,
     },
 )
 def get_site_profile(

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
-from .negotiation import accept_header, require_acceptable
+from .negotiation import chosen_format
 
 CSV_MEDIA_TYPE = "text/csv"
 JSON_MEDIA_TYPE = "application/json"
@@ -38,11 +38,7 @@ def table_format(
         alias="f", description="json or csv (else negotiated from Accept)")] = None,
 ) -> TableFormat:
     """``f`` first, then the ``Accept`` header (406 when it accepts neither)."""
-    if format_ is not None:
-        return format_
-    chosen = require_acceptable(accept_header(request), list(_MEDIA_TYPES.values()),
-                                JSON_MEDIA_TYPE)
-    return next(k for k, v in _MEDIA_TYPES.items() if v == chosen)
+    return chosen_format(request, format_, _MEDIA_TYPES, TableFormat.JSON)
 
 
 TableFormatDep = Annotated[TableFormat, Depends(table_format)]

@@ -39,11 +39,6 @@ CHANGE_LABELS: dict[str, str] = {
     "area_changed": "Fläche geändert",
 }
 
-#: Counts (and for some, net ha) per district and in total.
-COUNT_KEYS = ("added", "sold", "reserved", "withdrawn", "availability_moved",
-              "restrictions_added", "restrictions_removed")
-HA_KEYS = ("added_net_ha", "sold_net_ha", "reserved_net_ha", "withdrawn_net_ha",
-           "net_ha_before", "net_ha_after", "net_ha_delta")
 
 _COLUMNS = {"id": "id", "name": "name", "site_id": "site_id", "district_ags": "district_ags",
             "net_ha": "net_area_ha", "availability": "availability",
@@ -67,6 +62,23 @@ _CODES = """array_remove(ARRAY[
     CASE WHEN abs(a.net_ha - b.net_ha) > 1e-6 THEN 'area_changed' END
 ], NULL)"""
 
+#: (output name, change code, state whose area counts or None for a count)
+_SUMS = (
+    ("added", "added", None), ("added_net_ha", "added", "after"),
+    ("sold", "sold", None), ("sold_net_ha", "sold", "before"),
+    ("reserved", "reserved", None), ("reserved_net_ha", "reserved", "before"),
+    ("withdrawn", "withdrawn", None), ("withdrawn_net_ha", "withdrawn", "before"),
+    ("availability_moved", "availability_moved", None),
+    ("restrictions_added", "restriction_added", None),
+    ("restrictions_removed", "restriction_removed", None),
+)
+#: The figures per district (and in total).
+SUMMED_KEYS = (*(name for name, _, _ in _SUMS), "net_ha_before", "net_ha_after", "net_ha_delta")
+_SUMS_SQL = ",\n".join(
+    f"count(*) FILTER (WHERE '{code}' = ANY(j.changes)) AS {name}" if state is None else
+    f"coalesce(sum(j.net_ha_{state}) FILTER (WHERE '{code}' = ANY(j.changes)), 0) AS {name}"
+    for name, code, state in _SUMS)
+
 _STATEMENT = """
 WITH b AS ({before}), a AS ({after}),
 j AS MATERIALIZED (
@@ -88,24 +100,7 @@ j AS MATERIALIZED (
 SELECT
     (SELECT coalesce(jsonb_agg(x ORDER BY x.district_ags), '[]') FROM (
         SELECT d.ags AS district_ags, d.name AS district_name,
-               count(*) FILTER (WHERE 'added' = ANY(j.changes)) AS added,
-               coalesce(sum(j.net_ha_after) FILTER (WHERE 'added' = ANY(j.changes)), 0)
-                   AS added_net_ha,
-               count(*) FILTER (WHERE 'sold' = ANY(j.changes)) AS sold,
-               coalesce(sum(j.net_ha_before) FILTER (WHERE 'sold' = ANY(j.changes)), 0)
-                   AS sold_net_ha,
-               count(*) FILTER (WHERE 'reserved' = ANY(j.changes)) AS reserved,
-               coalesce(sum(j.net_ha_before) FILTER (WHERE 'reserved' = ANY(j.changes)), 0)
-                   AS reserved_net_ha,
-               count(*) FILTER (WHERE 'withdrawn' = ANY(j.changes)) AS withdrawn,
-               coalesce(sum(j.net_ha_before) FILTER (WHERE 'withdrawn' = ANY(j.changes)), 0)
-                   AS withdrawn_net_ha,
-               count(*) FILTER (WHERE 'availability_moved' = ANY(j.changes))
-                   AS availability_moved,
-               count(*) FILTER (WHERE 'restriction_added' = ANY(j.changes))
-                   AS restrictions_added,
-               count(*) FILTER (WHERE 'restriction_removed' = ANY(j.changes))
-                   AS restrictions_removed,
+               {sums},
                coalesce(sum(j.net_ha_before) FILTER (WHERE j.matched_before), 0)
                    AS net_ha_before,
                coalesce(sum(j.net_ha_after) FILTER (WHERE j.matched_after), 0) AS net_ha_after
@@ -147,11 +142,11 @@ def parcel_changes(conn: Connection, f: ParcelFilter, *, viewer: Viewer,
     before_sql, before_params = _state_sql(f, viewer, before.renamed("before"), reference)
     after_sql, after_params = _state_sql(f, viewer, after.renamed("after"), reference)
     row = conn.execute(cached_text(_STATEMENT.format(before=before_sql, after=after_sql,
-                                                     codes=_CODES)),
+                                                     codes=_CODES, sums=_SUMS_SQL)),
                        {**before_params, **after_params}).one()
     districts = [{**d, "net_ha_delta": d["net_ha_after"] - d["net_ha_before"]}
                  for d in row.districts]
     total: dict[str, Any] = {"district_ags": None, "district_name": "Region"}
-    for key in (*COUNT_KEYS, *HA_KEYS):
+    for key in SUMMED_KEYS:
         total[key] = sum(d[key] for d in districts)
     return Changes(districts, total, list(row.parcels))
