@@ -112,14 +112,19 @@ def _sheet(ws: Worksheet, table: Table) -> None:
         cell.fill = _HEADER_FILL
         cell.alignment = _WRAP
     widths = [min(max(len(c.header) * 0.8, 8), _MAX_WIDTH) for c in columns]
+    # Row numbers are counted here: openpyxl's ``max_row`` scans every cell (quadratic).
+    r = 1
     for row in table.rows:
-        _append(ws, columns, row, widths)
+        r += 1
+        _append(ws, r, columns, row, widths)
     if not table.rows:
+        r += 1
         ws.append(["Keine Einträge."])
-        ws.cell(ws.max_row, 1).font = _MUTED
+        ws.cell(r, 1).font = _MUTED
     if table.total is not None:
-        _append(ws, columns, table.total, widths)
-        for cell in ws[ws.max_row]:
+        r += 1
+        _append(ws, r, columns, table.total, widths)
+        for cell in ws[r]:
             cell.font = _BOLD
             cell.border = _TOTAL_BORDER
     ws.freeze_panes = "A2"
@@ -134,11 +139,11 @@ def _sheet(ws: Worksheet, table: Table) -> None:
         ws.cell(ws.max_row, 1).font = _MUTED
 
 
-def _append(ws: Worksheet, columns: Sequence[Column], row: dict[str, object],
+def _append(ws: Worksheet, r: int, columns: Sequence[Column], row: dict[str, object],
             widths: list[float]) -> None:
+    """Append ``row`` as row ``r`` (the next one), formatted, widening ``widths``."""
     values = [_written(cell_value(c, row)) for c in columns]
     ws.append(values)
-    r = ws.max_row
     for i, (column, value) in enumerate(zip(columns, values, strict=True)):
         cell = ws.cell(r, i + 1)
         if isinstance(value, int | float | date) and not isinstance(value, bool):
