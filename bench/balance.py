@@ -51,6 +51,7 @@ with warnings.catch_warnings():  # Starlette's advice to move to httpx2 is not o
 from app.main import create_app  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from bench.capture_sql import Recorder, attach, explain, is_page_statement  # noqa: E402
+from bench.output import loadavg, output_path  # noqa: E402
 
 DEFAULT_AT = "2024-06-30"
 
@@ -198,14 +199,6 @@ def environment(engine: Engine, runs: int, warmup: int, load_before: str) -> lis
     ]
 
 
-def loadavg() -> str:
-    try:
-        with open("/proc/loadavg", encoding="utf-8") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
 def table(results: list[Result]) -> list[str]:
     lines = ["| case | request | target | server median | server p95 | database median "
              "| EXPLAIN ANALYZE | statements | answer | SHA-256 |",
@@ -231,14 +224,6 @@ def sql_report(results: list[Result]) -> list[str]:
             out += [f"Statement {number}:", "", "```sql", sql.strip(), "```", ""]
         out += ["```", r.plans.strip(), "```", ""]
     return out
-
-
-def output_path(folder: Path) -> Path:
-    stamp = date.today().isoformat()
-    path, i = folder / f"{stamp}-balance.md", 2
-    while path.exists():
-        path, i = folder / f"{stamp}-balance-{i}.md", i + 1
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
               "time only; p95: nearest rank."]
     print("\n".join(report))
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = output_path(args.results_dir)
+    out = output_path(args.results_dir, "balance")
     out.write_text("\n".join(report) + "\n", encoding="utf-8")
     out.with_name(out.stem + "-sql.md").write_text("\n".join(sql_report(results)) + "\n",
                                                    encoding="utf-8")

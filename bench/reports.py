@@ -62,7 +62,7 @@ if str(ROOT) not in sys.path:
 from app.domain.clock import today  # noqa: E402
 from app.domain.quarters import Quarter  # noqa: E402
 from app.services.reports.quarterly_job import STEPS  # noqa: E402
-from bench.balance import loadavg  # noqa: E402
+from bench.output import loadavg, output_path  # noqa: E402
 
 QUARTERLY_TARGET_S = 60.0
 PORTFOLIO_TARGET_S = 2.0
@@ -312,14 +312,6 @@ def http_table(cases: list[HttpCase]) -> list[str]:
     return lines
 
 
-def output_path(folder: Path) -> Path:
-    stamp = date.today().isoformat()
-    path, i = folder / f"{stamp}-reports.md", 2
-    while path.exists():
-        path, i = folder / f"{stamp}-reports-{i}.md", i + 1
-    return path
-
-
 def quarterly_phase(url: str, args: argparse.Namespace, parser: argparse.ArgumentParser,
                     span: tuple[date, date]) -> list[QuarterlyRun]:
     """The cold and the steady-state run on database ``url``."""
@@ -442,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                    *http_table(cases)]
     print("\n".join(report))
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    out = output_path(args.results_dir)
+    out = output_path(args.results_dir, "reports")
     out.write_text("\n".join(report) + "\n", encoding="utf-8")
     say(f"written: {out}")
     return 0
