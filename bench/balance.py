@@ -28,7 +28,6 @@ import argparse
 import hashlib
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -51,7 +50,7 @@ with warnings.catch_warnings():  # Starlette's advice to move to httpx2 is not o
 from app.main import create_app  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from bench.capture_sql import Recorder, attach, explain, is_page_statement  # noqa: E402
-from bench.output import loadavg, output_path  # noqa: E402
+from bench.output import cpu_model, loadavg, output_path  # noqa: E402
 
 DEFAULT_AT = "2024-06-30"
 
@@ -181,13 +180,7 @@ def environment(engine: Engine, runs: int, warmup: int, load_before: str) -> lis
             "SELECT extversion FROM pg_extension WHERE extname = 'postgis'"))
         database = one("SELECT current_database()")
         history_mb = one("SELECT pg_total_relation_size('parcel_history') / 1048576")
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     return [
         f"- database `{database}` (revision {revision}): {counts[0]:,} parcels, "
         f"{counts[1]:,} history rows ({history_mb:,} MB with indexes)",

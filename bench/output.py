@@ -3,8 +3,15 @@ table goes."""
 
 from __future__ import annotations
 
+import platform
+import sys
 from datetime import date
 from pathlib import Path
+
+
+def say(message: str) -> None:
+    """A progress line on stderr (stdout carries the results)."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def loadavg() -> str:
@@ -14,6 +21,16 @@ def loadavg() -> str:
             return " ".join(f.read().split()[:3])
     except OSError:
         return "?"
+
+
+def cpu_model() -> str:
+    """The processor's model name from /proc/cpuinfo (else what ``platform`` knows)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            return next(line.split(":", 1)[1].strip() for line in info
+                        if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine() or "?"
 
 
 def output_path(folder: Path, name: str) -> Path:

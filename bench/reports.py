@@ -39,14 +39,11 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -62,7 +59,8 @@ if str(ROOT) not in sys.path:
 from app.domain.clock import today  # noqa: E402
 from app.domain.quarters import Quarter  # noqa: E402
 from app.services.reports.quarterly_job import STEPS  # noqa: E402
-from bench.output import loadavg, output_path  # noqa: E402
+from bench.output import cpu_model, loadavg, output_path, say  # noqa: E402
+from bench.service import service  # noqa: E402
 
 QUARTERLY_TARGET_S = 60.0
 PORTFOLIO_TARGET_S = 2.0
@@ -70,10 +68,6 @@ PORTFOLIO_TARGET_S = 2.0
 DEFAULT_PAST_DAY = "2024-05-15"
 PORTFOLIO = "/api/v1/reports/portfolio"
 LOG_PREFIX = "[gefis-quarterly] "
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 # --- the quarterly report ------------------------------------------------------------------
@@ -187,41 +181,6 @@ def measure_http(client: httpx.Client, case: HttpCase, warmup: int) -> None:
         case.media_type = response.headers.get("content-type", "").split(";")[0]
 
 
-@contextmanager
-def service(database_url: str, log: Path) -> Iterator[str]:
-    """``uvicorn app.main:app`` on a free port against ``database_url``; yields its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url}
-    say(f"service on {base}")
-    with log.open("ab") as out:
-        child = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host",
-                                  "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                                 stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the service did not become healthy:\n"
-                                 + log.read_text(encoding="utf-8", errors="replace")[-2000:])
-            time.sleep(0.5)
-        yield base
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
 # --- the scratch copy ----------------------------------------------------------------------
 
 def scratch_copy(database_url: str) -> tuple[str, Engine, str]:
@@ -254,13 +213,7 @@ def environment(engine: Engine, load: str) -> list[str]:
             "jit", "shared_buffers", "work_mem"))
         history_mb = one("SELECT pg_total_relation_size('parcel_history') / 1048576")
     first, last, rows = history_span(engine)
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "?"
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "app",

@@ -19,14 +19,12 @@ from pypdf import PdfReader
 from shapely.geometry import Polygon, box
 
 from app.domain.errors import PdfUnavailable
+from app.services.render.classes import class_breaks, class_colours, class_of
 from app.services.render.maps import (
     NO_DATA_COLOUR,
     MapArea,
     SiteMapParcel,
     choropleth_png,
-    class_breaks,
-    class_colours,
-    class_of,
     site_map_png,
 )
 from app.services.render.palette import AVAILABILITY_COLOURS, DIVERGING, SEQUENTIAL
