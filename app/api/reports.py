@@ -24,8 +24,8 @@ from app.api.negotiation import (
     chosen_format,
 )
 from app.api.parcel_params import LIST_HINT, ReferenceDayDep, SupplyFilterDep, split_list
-from app.api.responses import DOCUMENT_RESPONSES
-from app.api.tables import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE, json_response
+from app.api.responses import JSON_MEDIA_TYPE, document_responses
+from app.api.tables import CSV_MEDIA_TYPE, json_response
 from app.domain.errors import BadRequest
 from app.domain.input_types import MAX_ID, IsoDate
 from app.domain.premium import PremiumCriteria
@@ -135,15 +135,7 @@ def premium_criteria(
     openapi_extra=OPTIONAL_API_KEY,
     summary="Inter-municipal portfolio report (JSON, CSV, XLSX, HTML, PDF)",
     response_class=Response,
-    responses={
-        200: {"description": "The portfolio report",
-              "content": {JSON_MEDIA_TYPE: {"schema": {"type": "object"}},
-                          CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
-                          XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-                          HTML_MEDIA_TYPE: {"schema": {"type": "string"}},
-                          PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
-        **DOCUMENT_RESPONSES,
-    },
+    responses=document_responses("The portfolio report", _MEDIA_TYPES.values()),
 )
 def get_portfolio(
     engine: EngineDep,

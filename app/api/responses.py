@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.api.negotiation import PDF_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from app.db.queries.keyset import Envelope
 from app.domain.crs import crs_uri
 
@@ -35,6 +37,27 @@ DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": {"application/problem+json": {}}},
     **PROBLEM_RESPONSES,
 }
+
+
+def document_responses(description: str, media_types: Iterable[str]
+                       ) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a route that prints one document in any of ``media_types``
+    (JSON an object, PDF and XLSX binary strings, others text), with its error answers.
+
+    >>> ok = document_responses("A report", ["application/json", "application/pdf"])[200]
+    >>> ok["content"]["application/pdf"]["schema"]
+    {'type': 'string', 'format': 'binary'}
+    """
+    def schema(media_type: str) -> dict[str, str]:
+        if media_type == JSON_MEDIA_TYPE:
+            return {"type": "object"}
+        if media_type in (PDF_MEDIA_TYPE, XLSX_MEDIA_TYPE):
+            return {"type": "string", "format": "binary"}
+        return {"type": "string"}
+
+    return {200: {"description": description,
+                  "content": {m: {"schema": schema(m)} for m in media_types}},
+            **DOCUMENT_RESPONSES}
 
 
 def absolute_link(request: Request, **replace: str | None) -> str:

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep, require_internal_reader
 from app.api.deps import EngineDep, SettingsDep
 from app.api.negotiation import HTML_MEDIA_TYPE, PDF_MEDIA_TYPE, chosen_format
-from app.api.responses import DOCUMENT_RESPONSES
+from app.api.responses import document_responses
 from app.api.sites import SiteId
 from app.domain.clock import today
 from app.domain.errors import NotFound
@@ -57,12 +57,7 @@ def profile_format(
     openapi_extra=OPTIONAL_API_KEY,
     summary="Site profile (exposé) as HTML or PDF",
     response_class=Response,
-    responses={
-        200: {"description": "The site profile, in German",
-              "content": {HTML_MEDIA_TYPE: {"schema": {"type": "string"}},
-                          PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
-        **DOCUMENT_RESPONSES,
-    },
+    responses=document_responses("The site profile, in German", _MEDIA_TYPES.values()),
 )
 def get_site_profile(
     site_id: SiteId,

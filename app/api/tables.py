@@ -17,9 +17,9 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from .negotiation import chosen_format
+from .responses import JSON_MEDIA_TYPE
 
 CSV_MEDIA_TYPE = "text/csv"
-JSON_MEDIA_TYPE = "application/json"
 
 
 class TableFormat(StrEnum):
