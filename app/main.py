@@ -28,6 +28,9 @@ from app.api.frameworks import router as frameworks_router
 from app.api.land_sales import router as land_sales_router
 from app.api.limits import BodySizeLimit
 from app.api.matches import router as matches_router
+from app.api.ogc import collections as ogc_collections
+from app.api.ogc import items as ogc_items
+from app.api.ogc import landing as ogc_landing
 from app.api.problems import register_problem_handlers
 from app.api.query_check import UNKNOWN_PARAMETER_RESPONSES, QueryParameterCheck
 from app.api.sites import router as sites_router
@@ -94,6 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enquiries_router)
     app.include_router(matches_router)
     app.include_router(frameworks_router)
+    app.include_router(ogc_landing.router)
+    app.include_router(ogc_collections.router)
+    app.include_router(ogc_items.router)  # /collections/parcels/items before the template
     return app
 
 

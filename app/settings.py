@@ -105,6 +105,17 @@ class Settings(BaseSettings):
         "derived from the request when unset.",
     )
 
+    collections_file: Path | None = Field(
+        default=None,
+        description="TOML file naming further tables or views to publish as read-only OGC "
+                    "API collections (see README, 'Eigene Sammlungen').")
+    ogc_page_size_max: int = Field(
+        default=10_000, ge=1,
+        description="Largest page of OGC API items; larger limits are clamped.")
+    layer_decimals: int = Field(
+        default=6, ge=0, le=15,
+        description="Decimals of the coordinates of the GeoJSON layers (/layers/*.geojson).")
+
     @model_validator(mode="after")
     def _page_sizes(self) -> Settings:
         if self.page_size_default > self.page_size_max:

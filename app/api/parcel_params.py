@@ -176,13 +176,18 @@ def _filter_value(f: ParcelField, p: FilterParam, raw: Any) -> Any:
     return raw
 
 
-def _filter_from_query(query: dict[str, Any], default_status: tuple[str, ...]) -> ParcelFilter:
+def _filter_from_query(query: dict[str, Any], default_status: tuple[str, ...], *,
+                       specials: bool = True) -> ParcelFilter:
     """The filter from query parameters, with the marketing status ``default_status``
-    unless asked otherwise, and active sites only."""
+    unless asked otherwise; with ``specials`` (the search's ``q``, ``bbox``,
+    ``available_by``) active sites only."""
     values = {p.param: _filter_value(f, p, query[p.param]) for f, p in HTTP_FILTERS}
     values = {k: v for k, v in values.items() if v is not None and v != ()}
-    values.setdefault("marketing_status", default_status)
+    if default_status:
+        values.setdefault("marketing_status", default_status)
     try:
+        if not specials:
+            return ParcelFilter(**values)
         return ParcelFilter(
             **values,
             available_by=query["available_by"],
@@ -211,17 +216,20 @@ def _special_parameters() -> list[inspect.Parameter]:
                               annotation=annotation) for name, annotation in specs.items()]
 
 
-def _build_parcel_filter(default_status: tuple[str, ...], doc: str) -> Any:
+def _build_parcel_filter(default_status: tuple[str, ...], doc: str, *,
+                         specials: bool = True) -> Any:
     """A FastAPI dependency reading every filter parameter of the field registry; the
-    marketing status defaults to ``default_status``."""
+    marketing status defaults to ``default_status``; ``specials`` adds the search's own
+    parameters (``q``, ``bbox``, ``bbox-crs``, ``available_by``)."""
     def parcel_filter(**query: Any) -> ParcelFilter:
-        return _filter_from_query(query, default_status)
+        return _filter_from_query(query, default_status, specials=specials)
 
     parameters = [inspect.Parameter(p.param, inspect.Parameter.KEYWORD_ONLY, default=None,
                                     annotation=_param_annotation(f, p))
                   for f, p in HTTP_FILTERS]
+    extra = _special_parameters() if specials else []
     parcel_filter.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [*parameters, *_special_parameters()], return_annotation=ParcelFilter)
+        [*parameters, *extra], return_annotation=ParcelFilter)
     parcel_filter.__doc__ = doc
     return parcel_filter
 
@@ -236,6 +244,12 @@ supply_filter = _build_parcel_filter(
     MARKETED_STATUS,
     "The supply filter: marketing status verfuegbar or reserviert unless asked, active "
     "sites only.")
+
+#: The filter of a published layer (OGC items, GeoJSON layers): every parcel the caller may
+#: see, narrowed only by the registry parameters given.
+layer_filter = _build_parcel_filter(
+    (), "The layer filter: every parcel the caller may see unless the registry's parameters "
+    "narrow it.", specials=False)
 
 
 def reference_day(
@@ -330,6 +344,7 @@ def output(
 
 ParcelFilterDep = Annotated[ParcelFilter, Depends(parcel_filter)]
 SupplyFilterDep = Annotated[ParcelFilter, Depends(supply_filter)]
+LayerFilterDep = Annotated[ParcelFilter, Depends(layer_filter)]
 ReferenceDayDep = Annotated[date, Depends(reference_day)]
 PagingDep = Annotated[Paging, Depends(paging)]
 OutputDep = Annotated[Output, Depends(output)]

@@ -60,6 +60,12 @@ def document_responses(description: str, media_types: Iterable[str]
             **DOCUMENT_RESPONSES}
 
 
+def base_url(request: Request) -> str:
+    """The service's public URL without a trailing slash (``GEFIS_PUBLIC_BASE_URL``, else
+    the request's)."""
+    return str(request.app.state.settings.public_base_url or request.base_url).rstrip("/")
+
+
 def absolute_link(request: Request, **replace: str | None) -> str:
     """The request URL with some query parameters replaced (``None`` removes one).
 
@@ -68,7 +74,7 @@ def absolute_link(request: Request, **replace: str | None) -> str:
     """
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in replace]
     params += [(k, v) for k, v in replace.items() if v is not None]
-    base = str(request.app.state.settings.public_base_url or request.base_url).rstrip("/")
+    base = base_url(request)
     query = "&".join(f"{quote(k, safe='-_.')}={quote(v, safe='-_.,:')}" for k, v in params)
     return f"{base}{request.url.path}" + (f"?{query}" if query else "")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from pyproj import CRS, Transformer
@@ -31,7 +32,7 @@ OUTPUT_SRIDS: tuple[int, ...] = (4326, 25832, 25833, 3857)
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _CRS84_NAMES = {"CRS84", "OGC:CRS84", CRS84_URI.upper(), "URN:OGC:DEF:CRS:OGC:1.3:CRS84",
                 CRS84_URI.upper().replace("HTTP://", "HTTPS://")}
-_EPSG = re.compile(
+EPSG_PATTERN = re.compile(
     r"^(?:EPSG:{1,2}|urn:ogc:def:crs:EPSG:[0-9.]*:|https?://www\.opengis\.net/def/crs/EPSG/0/)?(\d{4,5})$",
     re.IGNORECASE,
 )
@@ -92,7 +93,7 @@ def parse_crs(text: str | None, *, field: str = "crs", allowed: tuple[int, ...] 
     if value.upper() in _CRS84_NAMES:
         srid = 4326
     else:
-        match = _EPSG.match(value)
+        match = EPSG_PATTERN.match(value)
         if not match:
             raise InvalidInput.for_field(field, f"unrecognised CRS {value!r}", "crs")
         srid = int(match.group(1))
@@ -153,3 +154,75 @@ use is x 225503 to 775412, y 3849755 to 9330126'
             return (f"bbox corner ({x:.0f}, {y:.0f}) lies outside the domain of "
                     f"EPSG:{srid}; {where}")
     return None
+
+
+@dataclass(frozen=True)
+class OgcCrs:
+    """A CRS of OGC API – Features Part 2, with the axis order its definition prescribes.
+
+    ``lat_lon``: the CRS's first axis points north (EPSG:4326 latitude first, EPSG:31468
+    northing first), so coordinates are exchanged in (y, x) order and swapped against
+    PostGIS's (x, y). ``decimals`` keep about 1 mm (metres) resp. 1 cm (degrees).
+    """
+
+    uri: str
+    srid: int
+    lat_lon: bool
+    decimals: int
+
+    @property
+    def header(self) -> str:
+        """The value of a ``Content-Crs`` header: the URI in angle brackets."""
+        return f"<{self.uri}>"
+
+
+#: EPSG codes of OGC API – Features Part 2 (besides CRS84), in the order they are listed.
+OGC_SRIDS: tuple[int, ...] = (4326, 25832, 25833, 3857, 31468)
+
+
+@cache
+def _ogc_crs(srid: int) -> OgcCrs:
+    first_axis = CRS.from_epsg(srid).axis_info[0].direction
+    geographic = CRS.from_epsg(srid).is_geographic
+    return OgcCrs(f"http://www.opengis.net/def/crs/EPSG/0/{srid}", srid,
+                  lat_lon=first_axis in ("north", "south"), decimals=8 if geographic else 3)
+
+
+#: OGC:CRS84, longitude first: the default of every OGC API request and of RFC 7946.
+CRS84 = OgcCrs(CRS84_URI, 4326, lat_lon=False, decimals=8)
+
+
+def ogc_crs_list() -> list[OgcCrs]:
+    """Every CRS the OGC API reads and writes: CRS84 first, then :data:`OGC_SRIDS`.
+
+    >>> [(c.srid, c.lat_lon) for c in ogc_crs_list()]
+    [(4326, False), (4326, True), (25832, False), (25833, False), (3857, False), (31468, True)]
+    """
+    return [CRS84, *(_ogc_crs(srid) for srid in OGC_SRIDS)]
+
+
+def parse_ogc_crs(text: str | None, *, field: str) -> OgcCrs:
+    """The CRS a ``crs``, ``bbox-crs`` or ``filter-crs`` parameter names (default CRS84).
+
+    Unlike :func:`parse_crs`, ``EPSG:4326`` keeps its own axis order (latitude first), as
+    OGC API – Features Part 2 requires; CRS84 is longitude first. URIs, URNs, safe CURIEs
+    (``[EPSG:25832]``) and ``EPSG:n`` are read.
+
+    >>> parse_ogc_crs("http://www.opengis.net/def/crs/EPSG/0/4326", field="crs").lat_lon
+    True
+    >>> parse_ogc_crs("[EPSG:31468]", field="crs").srid
+    31468
+    """
+    if text is None:
+        return CRS84
+    value = text.strip().removeprefix("[").removesuffix("]")
+    if value.upper() in _CRS84_NAMES:
+        return CRS84
+    match = EPSG_PATTERN.match(value)
+    srid = int(match.group(1)) if match else None
+    if srid not in OGC_SRIDS:
+        known = ", ".join(c.uri for c in ogc_crs_list())
+        raise InvalidInput.for_field(
+            field, f"unsupported CRS {value!r}; use one of {known}", "crs")
+    assert srid is not None
+    return _ogc_crs(srid)

@@ -20,7 +20,7 @@ from app.domain.filters import MARKETED_STATUS, ParcelFilter
 from app.domain.roles import STAFF
 
 
-def _active(column: str, alias: str) -> tuple[str, dict[str, Any]]:
+def active_supply_join(column: str, alias: str) -> tuple[str, dict[str, Any]]:
     """``LEFT JOIN`` of the marketed supply (:func:`sums_sql`) per ``column`` as ``a``."""
     sql, params = sums_sql(ACTIVE_SUPPLY, (column,), viewer=STAFF, reference=today())
     return (f"LEFT JOIN ({sql}) a0 ON a0.{column} = {alias}.ags "
@@ -64,7 +64,7 @@ def district_documents(conn: Connection, *, ags: str | None = None, with_geometr
     geometry = _geometry("d", simplify_m) if with_geometry else None
     document = document_sql(_DISTRICT_PROPERTIES, geometry, id_column="d.ags",
                             as_feature=with_geometry)
-    active, params = _active("district_ags", "d")
+    active, params = active_supply_join("district_ags", "d")
     sql = (f"SELECT ({document})::text AS doc FROM districts d {active} "
            "WHERE (CAST(:ags AS text) IS NULL OR d.ags = :ags) ORDER BY d.ags")
     return _documents(conn, sql, {**params, "ags": ags}, srid=srid, simplify_m=simplify_m)
@@ -77,7 +77,7 @@ def municipality_documents(conn: Connection, *, ags: str | None = None,
     geometry = _geometry("m", simplify_m) if with_geometry else None
     document = document_sql(_MUNICIPALITY_PROPERTIES, geometry, id_column="m.ags",
                             as_feature=with_geometry)
-    active, params = _active("municipality_ags", "m")
+    active, params = active_supply_join("municipality_ags", "m")
     sql = (f"SELECT ({document})::text AS doc FROM municipalities m "
            f"JOIN districts d ON d.ags = m.district_ags {active} "
            "WHERE (CAST(:ags AS text) IS NULL OR m.ags = :ags) "

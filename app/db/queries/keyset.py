@@ -330,3 +330,16 @@ def fetch_one(conn: Connection, q: ListQuery) -> tuple[str, int] | None:
            f"FROM {q.from_sql} WHERE {' AND '.join(q.where) or 'true'} LIMIT 1) one")
     row = conn.execute(cached_text(sql), q.params).one_or_none()
     return None if row is None else (row.doc, int(row.version))
+
+
+def count_matches(conn: Connection, q: ListQuery, *, exact_below: int) -> tuple[int, bool]:
+    """How many rows ``q`` selects: exact when the planner expects fewer than
+    ``exact_below``, else the planner's estimate. Returns the number and whether it is an
+    estimate (so a count never scans a large table)."""
+    sql = f"SELECT 1 FROM {q.from_sql} WHERE {' AND '.join(q.where) or 'true'}"
+    plan = conn.execute(cached_text(f"EXPLAIN (FORMAT JSON) {sql}"), q.params).scalar_one()
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate >= exact_below:
+        return estimate, True
+    exact = conn.execute(cached_text(f"SELECT count(*) FROM ({sql}) matched"), q.params)
+    return int(exact.scalar_one()), False

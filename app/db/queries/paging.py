@@ -24,6 +24,9 @@ from app.domain.errors import BadRequest
 #: Longest token accepted; the cursors this service makes are about 100 characters long.
 MAX_CURSOR_LENGTH = 512
 
+#: Longest text id of a cursor (collections keyed by text, e.g. an AGS).
+MAX_TEXT_ID = 64
+
 #: The tokens :meth:`Cursor.decode` reads (published as the pattern of ``cursor`` parameters).
 CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{MAX_CURSOR_LENGTH}}}$"
 _CURSOR = re.compile(CURSOR_PATTERN)
@@ -39,7 +42,7 @@ class Cursor:
 
     sort: str
     value: Any
-    last_id: int
+    last_id: int | str
     branch: int = 0
     backward: bool = False
 
@@ -67,8 +70,9 @@ class Cursor:
             value, last_id = data["v"], data["i"]
             if not isinstance(value, str | int | float | None) or isinstance(value, bool):
                 raise TypeError("cursor value of an unexpected type")
-            if not isinstance(last_id, int) or isinstance(last_id, bool):
-                raise TypeError("cursor id must be an integer")
+            if (not isinstance(last_id, int | str) or isinstance(last_id, bool)
+                    or (isinstance(last_id, str) and len(last_id) > MAX_TEXT_ID)):
+                raise TypeError("cursor id must be an integer or a short text")
             branch, direction = data.get("b", 0), data.get("d", "n")
             if branch not in (0, 1) or isinstance(branch, bool) or direction not in ("n", "p"):
                 raise TypeError("cursor branch or direction of an unexpected value")

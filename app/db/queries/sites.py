@@ -22,7 +22,7 @@ from app.domain.roles import STAFF
 #: Sort order of site lists (keyset by id).
 SITE_SORT = SortKey()
 
-_FROM = """sites s
+SITES_FROM = """sites s
     JOIN municipalities m ON m.ags = s.municipality_ags
     JOIN districts d ON d.ags = s.district_ags
     CROSS JOIN LATERAL (SELECT s.id AS site_key) k
@@ -31,9 +31,9 @@ _FROM = """sites s
 
 #: A site's active parcels: the marketed ones (verfuegbar, reserviert), summed for each site
 #: on its own (index on ``site_id``), not for all sites at once.
-_SUPPLY, _SUPPLY_PARAMS = sums_sql(ParcelFilter(marketing_status=MARKETED_STATUS), (),
+_SUPPLY, SITES_PARAMS = sums_sql(ParcelFilter(marketing_status=MARKETED_STATUS), (),
                                    viewer=STAFF, correlate={"site_id": "k.site_key"})
-_FROM = _FROM.format(supply=_SUPPLY)
+SITES_FROM = SITES_FROM.format(supply=_SUPPLY)
 
 _PARTNERS = """coalesce((
     SELECT jsonb_agg(jsonb_build_object('municipality_ags', sp.municipality_ags,
@@ -75,7 +75,7 @@ def _like_pattern(text: str) -> str:
 
 def _where(f: SiteFilter) -> tuple[list[str], dict[str, Any]]:
     where: list[str] = []
-    params: dict[str, Any] = dict(_SUPPLY_PARAMS)
+    params: dict[str, Any] = dict(SITES_PARAMS)
     if f.ids:
         where.append("s.id = ANY(:ids)")
         params["ids"] = list(f.ids)
@@ -106,8 +106,8 @@ def fetch_site_page(conn: Connection, f: SiteFilter, *, limit: int, cursor: Curs
     """Up to ``limit`` sites after ``cursor``, ordered by id."""
     where, params = _where(f)
     document, geo = _document(srid, as_feature)
-    return page_document(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "s.id"),
-                         SITE_SORT, limit=limit, cursor=cursor, envelope=envelope)
+    query = ListQuery(SITES_FROM, tuple(where), {**params, **geo}, document, "s.id")
+    return page_document(conn, query, SITE_SORT, limit=limit, cursor=cursor, envelope=envelope)
 
 
 def fetch_site(conn: Connection, site_id: int, *, include_withdrawn: bool, srid: int = 4326,
@@ -115,4 +115,4 @@ def fetch_site(conn: Connection, site_id: int, *, include_withdrawn: bool, srid:
     """One site as JSON text and its version, or ``None`` (missing, or withdrawn and hidden)."""
     where, params = _where(SiteFilter(ids=(site_id,), include_withdrawn=include_withdrawn))
     document, geo = _document(srid, as_feature)
-    return fetch_one(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "s.id"))
+    return fetch_one(conn, ListQuery(SITES_FROM, tuple(where), {**params, **geo}, document, "s.id"))

@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import Connection
 
 from app.db.queries.documents import geometry_params
-from app.db.queries.keyset import Envelope, ListQuery, SortKey, cached_text, page_document
+from app.db.queries.keyset import (
+    Envelope,
+    ListQuery,
+    SortKey,
+    cached_text,
+    count_matches,
+    page_document,
+)
 from app.db.queries.paging import Cursor
 from app.db.queries.parcels.source import LIVE, ParcelSource
 from app.db.queries.parcels.sql import (
@@ -102,10 +109,6 @@ def count_parcels(conn: Connection, f: ParcelFilter, *, viewer: Viewer, referenc
                   exact_below: int, source: ParcelSource = LIVE) -> tuple[int, bool]:
     """How many parcels match: exact when the planner expects fewer than ``exact_below``,
     else the planner's estimate. Returns the number and whether it is an estimate."""
-    sql, params = selection_sql(f, viewer, {"one": "=1"}, reference=reference, source=source)
-    plan = conn.execute(cached_text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
-    estimate = int(plan[0]["Plan"]["Plan Rows"])
-    if estimate >= exact_below:
-        return estimate, True
-    exact = conn.execute(cached_text(f"SELECT count(*) FROM ({sql}) matched"), params)
-    return int(exact.scalar_one()), False
+    where, params = where_sql(f, viewer, source, reference=reference)
+    return count_matches(conn, ListQuery(source.from_sql, where, params, "NULL", "p.id"),
+                         exact_below=exact_below)

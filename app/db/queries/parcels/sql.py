@@ -156,9 +156,9 @@ def filter_sql(f: ParcelFilter, viewer: Viewer, source: ParcelSource, *,
     return tuple(conditions), params
 
 
-@lru_cache(maxsize=8)
-def properties_sql(viewer: Viewer) -> str:
-    """The parcel's fields ``viewer`` may see, as one JSONB object.
+@lru_cache(maxsize=64)
+def properties_sql(viewer: Viewer, names: tuple[str, ...] | None = None) -> str:
+    """The parcel's fields ``viewer`` may see (only ``names`` if given), as one JSONB object.
 
     A disclosable field that is not released is absent (not null), so a released field
     without a value stays distinguishable from a withheld one.
@@ -166,7 +166,7 @@ def properties_sql(viewer: Viewer) -> str:
     always: list[str] = []
     optional: list[str] = []
     for f in PARCEL_FIELDS:
-        if not f.in_json:
+        if not f.in_json or (names is not None and f.name not in names):
             continue
         if viewer.internal or f.visibility is Visibility.PUBLIC:
             always.append(f"'{f.name}', {f.sql}")
@@ -176,7 +176,7 @@ def properties_sql(viewer: Viewer) -> str:
     # jsonb_build_object takes at most 100 arguments: build in chunks of 40 pairs
     chunks = [always[i:i + 40] for i in range(0, len(always), 40)]
     parts = [f"jsonb_build_object({', '.join(chunk)})" for chunk in chunks] + optional
-    return " || ".join(parts)
+    return " || ".join(parts) or "CAST('{}' AS jsonb)"
 
 
 @lru_cache(maxsize=32)

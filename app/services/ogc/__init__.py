@@ -1,0 +1,1 @@
+"""OGC API – Features: the published collections, their documents, and pages of items."""
