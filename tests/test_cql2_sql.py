@@ -287,6 +287,8 @@ def test_parse_filter_languages_and_limits() -> None:
                       ("(" * 2000 + "a = 1" + ")" * 2000, "too_deep"),
                       ("NOT " * 3000 + "a = 1", "too_deep"), ("a = -" + "-" * 60 + "1", "too_deep"),
                       ("a = 1" + " + 1" * 60, "too_deep"), ("a == 1", "cql2_syntax"),
+                      # the parser's time on a malformed filter doubles with each grouping level
+                      ("(" * 8 + "a IN (" + "1," * 1000 + ")" + ")" * 8, "too_deep"),
                       ("S_INTERSECTS(g, POINT EMPTY)", "cql2_syntax")):
         assert problem(lambda bad=bad: parse_filter(bad, "cql2-text"))[:2] \
             == ("filter", code), bad
@@ -294,6 +296,7 @@ def test_parse_filter_languages_and_limits() -> None:
     assert problem(lambda: parse_filter(deep, "cql2-json"))[1] == "too_deep"
     assert problem(lambda: parse_filter("{nope", "cql2-json"))[1] == "cql2_syntax"
     assert "expected" in problem(lambda: parse_filter("a = ", None))[2]  # the parser's words
+    assert parse_filter("(" * 6 + "a IN (" + "1," * 300 + "2)" + ")" * 6, None) is not None
 
 
 # --- the abstract test suite ----------------------------------------------------------------

@@ -5,7 +5,8 @@ The standard's test data (Natural Earth layers, ``tests/fixtures/cql2``) is load
 the mechanism users have for their own reference layers. Every predicate of every CQL2 class
 the service declares in ``/conformance`` is sent as ``cql2-text`` and as ``cql2-json`` to
 ``/collections/{collection}/items``; the number of features must equal the suite's expected
-count. The tally per class is printed.
+count (three published counts of accent-insensitive LIKE rows are wrong for the suite's own
+data, see ``tests/cql2_data.py``: ERRATA). The tally per class is printed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ import pytest
 
 from app.main import create_app
 from app.settings import Settings
-from tests.cql2_data import CQL2_FIXTURES, LAYER_ROWS, load_cql2_data, predicates
+from tests.cql2_data import (
+    CQL2_FIXTURES,
+    LAYER_ROWS,
+    expected_count,
+    load_cql2_data,
+    predicates,
+)
 from tests.server import in_process
 
 CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
@@ -88,11 +95,11 @@ def test_every_declared_class_passes_the_abstract_test_suite(
                                  ("cql2-json", json.dumps(row["cql2_json"]))):
             total[row["conformance_class"]] += 1
             got = _count(suite_client, row["collection"], expression, lang)
-            if got == row["expected_count"]:
+            if got == expected_count(row):
                 passed[row["conformance_class"]] += 1
             else:
                 failures.append((row["conformance_class"], lang, row["cql2_text"],
-                                 row["expected_count"], got))
+                                 expected_count(row), got))
     with capsys.disabled():
         print("\nCQL2 abstract test suite over HTTP (text and JSON), passed/total per class:")
         for name in sorted(total):

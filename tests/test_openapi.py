@@ -77,6 +77,11 @@ PUBLIC_OPERATIONS = {
     ("get", "/api/v1/parcels/summary"), ("get", "/api/v1/balance"),
     ("get", "/api/v1/frameworks"), ("get", "/api/v1/frameworks/{framework_id}"),
     ("get", "/api/v1/sites/{site_id}/profile"), ("get", "/api/v1/reports/portfolio"),
+    ("get", "/collections"), ("get", "/collections/{collection_id}"),
+    ("get", "/collections/{collection_id}/queryables"),
+    ("get", "/collections/{collection_id}/sortables"),
+    ("get", "/collections/parcels/items"), ("get", "/collections/{collection_id}/items"),
+    ("get", "/collections/{collection_id}/items/{feature_id}"),
 }
 
 
@@ -90,7 +95,8 @@ def test_public_operations_declare_the_key_optional_and_answer_without_one(
         elif security is not None:
             assert security == [{"ApiKey": []}], (method, path, security)
     for method, path in PUBLIC_OPERATIONS:
-        url = path.format(parcel_id=1, site_id=1, ags="14713", framework_id=1).replace(
+        url = path.format(parcel_id=1, site_id=1, ags="14713", framework_id=1,
+                          collection_id="sites", feature_id=1).replace(
             "municipalities/14713", "municipalities/14713000")
         response = (http.get(url) if method == "get" else
                     http.post(url, json={"net_area_min_ha": 1, "user_group": "logistik"}))
@@ -102,7 +108,8 @@ def test_405_allows_every_documented_method_of_the_path(spec: dict[str, Any],
     for path, item in spec["paths"].items():
         documented = {m.upper() for m in item if m in METHODS}
         concrete = path.format(parcel_id=1, site_id=1, sale_id=1, enquiry_id=1, ags="14713",
-                               name="zoning", framework_id=1)
+                               name="zoning", framework_id=1, collection_id="sites",
+                               feature_id=1)
         response = http.request("TRACE" if "DELETE" in documented else "DELETE", concrete)
         assert response.status_code == 405, (path, response.status_code)
         allowed = {m.strip() for m in response.headers["allow"].split(",")}

@@ -234,7 +234,7 @@ def spatial_predicate(ctx: Context, op: str, args: list[Any],
     compiled: list[SqlExpr | None] = [None, None]
     for i, arg in enumerate(args):
         if not is_geometry_literal(arg):
-            if isinstance(arg, dict) and arg.get("op", "").lower() == "envelope":
+            if isinstance(arg, dict) and str(arg.get("op", "")).lower() == "envelope":
                 raise invalid("ENVELOPE is not CQL2: write BBOX(minx, miny, maxx, maxy)",
                               "cql2_unsupported")
             expr = value(arg)
