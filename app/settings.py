@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         default=None,
         description="TOML file naming further tables or views to publish as read-only OGC "
                     "API collections (see README, 'Eigene Sammlungen').")
+    ogc_count_exact_max: int = Field(
+        default=10_000, ge=0,
+        description="OGC items give numberMatched on their first page unasked: counted exactly "
+                    "when the planner expects fewer matches than this, else the planner's "
+                    "estimate (numberMatchedEstimated: true).")
     ogc_page_size_max: int = Field(
         default=10_000, ge=1,
         description="Largest page of OGC API items; larger limits are clamped.")

@@ -29,9 +29,12 @@ IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 
 
 def _connect_args(settings: Settings, application_name: str) -> dict[str, str]:
+    # jit=off: a page of 1,000 features with a spatial filter has a planner cost far above
+    # jit_above_cost, and compiling its expressions took 20-60 ms of a 100-250 ms request
+    # (bench/ogc.sh); the service's statements are short and many, JIT never pays off here.
     options = (f"-c statement_timeout={settings.db_statement_timeout_ms} -c timezone=UTC "
                f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS} "
-               f"-c max_parallel_workers_per_gather={settings.db_parallel_workers}")
+               f"-c max_parallel_workers_per_gather={settings.db_parallel_workers} -c jit=off")
     return {"options": options, "application_name": application_name}
 
 

@@ -74,7 +74,7 @@ def get_parcel_items(request: Request, conn: ReadConnDep, principal: PrincipalDe
     OGC ones (``bbox``, ``datetime`` on ``updated_at``, a CQL2 ``filter``, ``property=value``
     for the scalar queryables)."""
     items = replace(items, parcel_filter=selection, equals=equals)
-    return _page(request, conn, principal, "parcels", items, settings.count_exact_max, html)
+    return _page(request, conn, principal, "parcels", items, settings.ogc_count_exact_max, html)
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection",
@@ -84,7 +84,7 @@ def get_items(request: Request, collection_id: CollectionId, conn: ReadConnDep,
               html: FeaturesHtmlDep) -> Response:
     """Features of the collection, in keyset pages with absolute ``next``/``prev`` links;
     ``numberMatched`` on the first page (an estimate above ``GEFIS_COUNT_EXACT_MAX``)."""
-    return _page(request, conn, principal, collection_id, items, settings.count_exact_max,
+    return _page(request, conn, principal, collection_id, items, settings.ogc_count_exact_max,
                  html)
 
 

@@ -262,10 +262,10 @@ WITH fetched AS (
     SELECT f.*, row_number() OVER (ORDER BY f.b, f.k{d}, f.i{d}) AS ord FROM fetched f
     ORDER BY f.b{_direction(backward)}, f.k{rd}, f.i{rd} LIMIT :k_limit
 ), ends AS (
-    SELECT coalesce((SELECT {_TOKEN.format(row='x', d='p')} FROM kept x ORDER BY x.ord LIMIT 1),
-                    {back_if_forward}) AS prev,
-           coalesce((SELECT {_TOKEN.format(row='x', d='n')} FROM kept x ORDER BY x.ord DESC
-                     LIMIT 1), {back_if_backward}) AS next
+    SELECT coalesce((SELECT {_TOKEN.format(row='x', d='p')} FROM (SELECT * FROM kept
+                     ORDER BY kept.ord LIMIT 1) x), {back_if_forward}) AS prev,
+           coalesce((SELECT {_TOKEN.format(row='x', d='n')} FROM (SELECT * FROM kept
+                     ORDER BY kept.ord DESC LIMIT 1) x), {back_if_backward}) AS next
 ), links AS (
     SELECT json_agg(l.link ORDER BY l.pos) AS value FROM ends, n, LATERAL (VALUES
         (1, json_build_object('rel', 'self', 'type', CAST(:k_media AS text),
