@@ -13,6 +13,7 @@ from app import __version__
 from app.api import (
     balance,
     health,
+    layers,
     parcel_edits,
     parcel_history,
     parcels,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc_landing.router)
     app.include_router(ogc_collections.router)
     app.include_router(ogc_items.router)  # /collections/parcels/items before the template
+    app.include_router(layers.router)
     return app
 
 

@@ -82,6 +82,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/collections/{collection_id}/sortables"),
     ("get", "/collections/parcels/items"), ("get", "/collections/{collection_id}/items"),
     ("get", "/collections/{collection_id}/items/{feature_id}"),
+    ("get", "/layers/parcels.geojson"), ("get", "/layers/{name}"),
 }
 
 
@@ -96,7 +97,7 @@ def test_public_operations_declare_the_key_optional_and_answer_without_one(
             assert security == [{"ApiKey": []}], (method, path, security)
     for method, path in PUBLIC_OPERATIONS:
         url = path.format(parcel_id=1, site_id=1, ags="14713", framework_id=1,
-                          collection_id="sites", feature_id=1).replace(
+                          collection_id="sites", feature_id=1, name="sites.geojson").replace(
             "municipalities/14713", "municipalities/14713000")
         response = (http.get(url) if method == "get" else
                     http.post(url, json={"net_area_min_ha": 1, "user_group": "logistik"}))
