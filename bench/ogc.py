@@ -62,7 +62,7 @@ if str(ROOT) not in sys.path:
 
 from app.settings import Settings  # noqa: E402
 from bench.output import cpu_model, loadavg, output_path, say  # noqa: E402
-from bench.service import service  # noqa: E402
+from bench.service import service, stop  # noqa: E402
 
 BENCH_DIR = ROOT / "bench"
 #: The size the issue's floor, plain, p99 and memory targets are stated for.
@@ -534,12 +534,7 @@ def tipg_server(venv: Path, database_url: str, knobs: Knobs, work: Path) -> Iter
             time.sleep(0.5)
         yield base
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop(child)
 
 
 # --- databases -----------------------------------------------------------------------------

@@ -46,9 +46,14 @@ def service(database_url: str, log: Path) -> Iterator[str]:
             time.sleep(0.5)
         yield base
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop(child)
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    """End a server process: SIGTERM, then SIGKILL after 30 s."""
+    child.terminate()
+    try:
+        child.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

@@ -305,3 +305,28 @@ def test_districts_carry_their_balance(http: httpx.Client) -> None:
         for key in ("niedrig", "hoch"):
             assert props[f"balance_net_ha_{key}"] == area["scenarios"][key]["balance_net_ha"]
             assert props[f"reach_years_{key}"] == area["scenarios"][key]["reach_years"]
+
+
+def test_array_functions_on_the_parcels_user_groups(http: httpx.Client, conn: Connection
+                                                    ) -> None:
+    contains = http.get("/collections/parcels/items", params={
+        "filter": "A_CONTAINS(user_groups, ('logistik', 'industrie'))", "limit": 1}).json()
+    assert contains["numberMatched"] == _count(
+        conn, "p.user_groups @> ARRAY['logistik', 'industrie']")
+    overlaps = http.get("/collections/parcels/items", params={
+        "filter": "A_OVERLAPS(user_groups, ('logistik', 'industrie'))", "limit": 1}).json()
+    assert overlaps["numberMatched"] == _count(
+        conn, "p.user_groups && ARRAY['logistik', 'industrie']") > contains["numberMatched"]
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/conformance", "/collections", "/collections/parcels",
+    "/collections/parcels/queryables", "/collections/parcels/sortables",
+    "/collections/parcels/items", "/collections/districts/items/14713"])
+def test_every_resource_has_an_html_page(http: httpx.Client, path: str) -> None:
+    page = http.get(path, params={"f": "html"})
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="de">' in page.text and "GeoBasis-DE / BKG" in page.text
+    browser = http.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.headers["content-type"].startswith("text/html")

@@ -221,7 +221,7 @@ def _build_parcel_filter(default_status: tuple[str, ...], doc: str, *,
     """A FastAPI dependency reading every filter parameter of the field registry; the
     marketing status defaults to ``default_status``; ``specials`` adds the search's own
     parameters (``q``, ``bbox``, ``bbox-crs``, ``available_by``)."""
-    def parcel_filter(**query: Any) -> ParcelFilter:
+    async def parcel_filter(**query: Any) -> ParcelFilter:
         return _filter_from_query(query, default_status, specials=specials)
 
     parameters = [inspect.Parameter(p.param, inspect.Parameter.KEYWORD_ONLY, default=None,
@@ -252,7 +252,7 @@ layer_filter = _build_parcel_filter(
     "narrow it.", specials=False)
 
 
-def reference_day(
+async def reference_day(
     at: Annotated[IsoDate | None, Query(
         description="Reference date (YYYY-MM-DD): the state at the end of that day, rebuilt "
                     "from the history; default today")] = None,
@@ -284,7 +284,7 @@ class Paging:
     count: bool
 
 
-def paging(
+async def paging(
     settings: SettingsDep,
     sort: Annotated[SortText | None, Query(
         description=f"Sort field, '-' for descending: {', '.join(SORTABLE_FIELDS)}")] = None,
@@ -325,7 +325,7 @@ _MEDIA_TYPES = {OutputFormat.JSON: "application/json",
                 OutputFormat.GEOJSON: "application/geo+json"}
 
 
-def output(
+async def output(
     request: Request,
     format_: Annotated[OutputFormat | None, Query(
         alias="f", description="json or geojson (else negotiated from Accept)")] = None,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import cql2
@@ -55,22 +56,42 @@ def _problem(reason: str, code: str) -> InvalidInput:
     return InvalidInput.for_field("filter", reason, code)
 
 
+def _deepest(node: Any, children: Callable[[Any], Iterable[Any]]) -> int:
+    """Depth of the tree under ``node`` (a leaf is 0), walked without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(node, 0)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children(value))
+    return deepest
+
+
+def _json_children(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        return value.values()
+    return value if isinstance(value, list) else ()
+
+
+def _ast_children(value: Any) -> Iterable[Any]:
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, dict):
+        return ()
+    if "op" in value and isinstance(value.get("args"), list):
+        return value["args"]
+    if isinstance(value.get("interval"), list):
+        return value["interval"]
+    return (None,) if "type" in value or "bbox" in value else ()  # a geometry: one level
+
+
 def tree_depth(node: Any) -> int:
     """Nesting depth of a JSON value (a scalar is 0), without recursion.
 
     >>> tree_depth({"op": "not", "args": [{"op": "isNull", "args": [{"property": "a"}]}]})
     5
     """
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(node, 0)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-    return deepest
+    return _deepest(node, _json_children)
 
 
 def ast_depth(node: Any) -> int:
@@ -80,21 +101,7 @@ def ast_depth(node: Any) -> int:
     >>> ast_depth({"op": "not", "args": [{"op": "isNull", "args": [{"property": "a"}]}]})
     2
     """
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(node, 0)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(value, dict):
-            if "op" in value and isinstance(value.get("args"), list):
-                stack.extend((v, depth + 1) for v in value["args"])
-            elif isinstance(value.get("interval"), list):
-                stack.extend((v, depth + 1) for v in value["interval"])
-            elif "type" in value or "bbox" in value:
-                deepest = max(deepest, depth + 1)
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-    return deepest
+    return _deepest(node, _ast_children)
 
 
 def text_nesting(text: str) -> tuple[int, int]:

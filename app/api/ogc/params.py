@@ -1,5 +1,9 @@
 """OGC API query parameters → typed values (HTTP only; reading is in app/domain/ogc_params).
 
+The dependencies are ``async def``: they only read and check values, and FastAPI would run
+each plain ``def`` dependency in a worker thread of its own (a thread hop per dependency and
+request, measured as a sixth of the service's CPU time per page).
+
 Each parameter's published schema is what GDAL and QGIS read from the OpenAPI document to
 decide what to send: ``filter-lang`` lists ``cql-text`` (GDAL sends CQL only then), ``crs``
 and ``bbox-crs`` list the CRS URIs.
@@ -58,7 +62,7 @@ def wants_html(request: Request, f: str | None, offers: list[str]) -> bool:
     return chosen == HTML_MEDIA_TYPE
 
 
-def document_format(
+async def document_format(
     request: Request,
     f: Annotated[DocumentFormat | None, Query(
         description="json or html (else negotiated from Accept)")] = None,
@@ -67,7 +71,7 @@ def document_format(
     return wants_html(request, f, [JSON_MEDIA_TYPE])
 
 
-def features_format(
+async def features_format(
     request: Request,
     f: Annotated[FeaturesFormat | None, Query(
         description="geojson (also json) or html (else negotiated from Accept)")] = None,
@@ -76,7 +80,7 @@ def features_format(
     return wants_html(request, f, [GEOJSON_MEDIA_TYPE, JSON_MEDIA_TYPE])
 
 
-def output_crs(
+async def output_crs(
     crs: Annotated[str | None, Query(
         description="CRS of the response's coordinates (default CRS84, longitude first; "
                     "EPSG:4326 and EPSG:31468 in their own axis order)",
@@ -86,7 +90,7 @@ def output_crs(
     return crs
 
 
-def items_request(
+async def items_request(
     settings: SettingsDep,
     crs_text: Annotated[str | None, Depends(output_crs)],
     limit: Annotated[int | None, Query(
@@ -130,7 +134,7 @@ def items_request(
         sortby=name, descending=descending, properties=parse_properties(properties))
 
 
-def item_crs(crs_text: Annotated[str | None, Depends(output_crs)]) -> OgcCrs:
+async def item_crs(crs_text: Annotated[str | None, Depends(output_crs)]) -> OgcCrs:
     """The output CRS of a single item."""
     return parse_ogc_crs(crs_text, field="crs")
 
@@ -152,7 +156,7 @@ PROPERTY_PARAMS: tuple[str, ...] = tuple(
 
 
 def _property_params() -> Any:
-    def property_equals(**query: str | None) -> tuple[tuple[str, str], ...]:
+    async def property_equals(**query: str | None) -> tuple[tuple[str, str], ...]:
         return tuple((name, value) for name, value in query.items() if value is not None)
 
     property_equals.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

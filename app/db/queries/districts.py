@@ -21,11 +21,12 @@ from app.domain.roles import STAFF
 
 
 def active_supply_join(column: str, alias: str) -> tuple[str, dict[str, Any]]:
-    """``LEFT JOIN`` of the marketed supply (:func:`sums_sql`) per ``column`` as ``a``."""
+    """``LEFT JOIN`` of the marketed supply (:func:`sums_sql`) per ``column`` as ``a``
+    (left out by the planner from queries that do not read it, such as counts)."""
     sql, params = sums_sql(ACTIVE_SUPPLY, (column,), viewer=STAFF, reference=today())
     return (f"LEFT JOIN ({sql}) a0 ON a0.{column} = {alias}.ags "
-            "CROSS JOIN LATERAL (SELECT coalesce(a0.parcels, 0) AS n, "
-            "coalesce(a0.net_ha, 0) AS ha) a", params)
+            "LEFT JOIN LATERAL (SELECT coalesce(a0.parcels, 0) AS n, "
+            "coalesce(a0.net_ha, 0) AS ha) a ON true", params)
 
 
 #: The supply counted as "active": marketed parcels (verfuegbar, reserviert) of active sites.

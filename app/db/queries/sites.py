@@ -25,12 +25,14 @@ SITE_SORT = SortKey()
 SITES_FROM = """sites s
     JOIN municipalities m ON m.ags = s.municipality_ags
     JOIN districts d ON d.ags = s.district_ags
-    CROSS JOIN LATERAL (SELECT s.id AS site_key) k
-    CROSS JOIN LATERAL ({supply}) a0
-    CROSS JOIN LATERAL (SELECT a0.parcels AS n, a0.net_ha AS ha) a"""
+    LEFT JOIN LATERAL (SELECT s.id AS site_key) k ON true
+    LEFT JOIN LATERAL ({supply}) a0 ON true
+    LEFT JOIN LATERAL (SELECT a0.parcels AS n, a0.net_ha AS ha) a ON true"""
 
 #: A site's active parcels: the marketed ones (verfuegbar, reserviert), summed for each site
-#: on its own (index on ``site_id``), not for all sites at once.
+#: on its own (index on ``site_id``), not for all sites at once. The sums are LEFT JOINs
+#: (each yields exactly one row), so PostgreSQL leaves them out of a query that does not read
+#: them: a count or a keyset scan does not sum every site's parcels.
 _SUPPLY, SITES_PARAMS = sums_sql(ParcelFilter(marketing_status=MARKETED_STATUS), (),
                                    viewer=STAFF, correlate={"site_id": "k.site_key"})
 SITES_FROM = SITES_FROM.format(supply=_SUPPLY)
