@@ -74,6 +74,19 @@ def test_ogr2ogr_reads_every_parcel_through_paging(base: str, engine: Engine,
     assert len(pages) >= len(features) // 100, pages
 
 
+def test_ogr2ogr_with_an_api_key_reads_every_parcel_of_the_demo(
+        base: str, engine: Engine, api_keys: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "all.geojson"
+    _run(_gdal("ogr2ogr"), "--config", "GDAL_HTTP_HEADERS",
+         f"Authorization: Bearer {api_keys['analyst']}", "-f", "GeoJSON", str(out),
+         f"OAPIF:{base}", "parcels", "-oo", "PAGE_SIZE=250")
+    features = json.loads(out.read_text("utf-8"))["features"]
+    with engine.connect() as conn:
+        everything = conn.execute(text("SELECT count(*) FROM parcels")).scalar_one()
+    assert len(features) == everything > _public_count(engine)
+    assert "owner_name" in features[0]["properties"]
+
+
 def test_a_where_clause_reaches_the_server_as_cql_text(base: str, engine: Engine,
                                                        tmp_path: Path) -> None:
     out = tmp_path / "leipzig.geojson"
