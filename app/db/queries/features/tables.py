@@ -27,6 +27,22 @@ def _common(alias: str) -> tuple[Property, ...]:
     )
 
 
+#: The active supply of a site or area (the ``a`` of its supply join): marketed parcels.
+ACTIVE_SUPPLY_PROPERTIES = (
+    Property("active_parcels", "a.n", Q.INTEGER, "Aktive Flächen (Anzahl)", nullable=False),
+    Property("active_net_area_ha", "round(a.ha::numeric, 4)::float8", Q.NUMBER,
+             "Aktive Flächen, netto", unit="ha", nullable=False),
+)
+
+
+def _boundary_figures(alias: str) -> tuple[Property, ...]:
+    """Area (km², from the boundary in EPSG:25832) and active supply of a district or
+    municipality aliased ``alias``."""
+    return (Property("area_km2", f"round({alias}.area_km2::numeric, 3)::float8", Q.NUMBER,
+                     "Fläche", unit="km²", sortable=True, nullable=False),
+            *ACTIVE_SUPPLY_PROPERTIES)
+
+
 SITES = TableCollection(
     id="sites", title="Standorte",
     description="Gewerbe- und Industriestandorte (z. B. Gewerbegebiete) mit ihren aktiven "
@@ -47,10 +63,7 @@ SITES = TableCollection(
         Property("district_name", "d.name", Q.STRING, "Kreis", nullable=False),
         Property("outline_area_ha", "round(s.outline_area_ha::numeric, 4)::float8", Q.NUMBER,
                  "Fläche des Umrisses", unit="ha"),
-        Property("active_parcels", "a.n", Q.INTEGER, "Aktive Flächen (Anzahl)",
-                 nullable=False),
-        Property("active_net_area_ha", "round(a.ha::numeric, 4)::float8", Q.NUMBER,
-                 "Aktive Flächen, netto", unit="ha", nullable=False),
+        *ACTIVE_SUPPLY_PROPERTIES,
         *_common("s"),
         Property("withdrawn_at", "s.withdrawn_at", Q.DATETIME, "Zurückgezogen am",
                  staff_only=True),
@@ -97,12 +110,7 @@ def _district_collection(scenarios: tuple[tuple[str, str], ...]) -> TableCollect
             Property("kind", "d.kind", Q.STRING, "Art (Landkreis, kreisfreie Stadt)",
                      nullable=False),
             Property("state", "d.state", Q.STRING, "Land", nullable=False),
-            Property("area_km2", "round(d.area_km2::numeric, 3)::float8", Q.NUMBER,
-                     "Fläche", unit="km²", sortable=True, nullable=False),
-            Property("active_parcels", "a.n", Q.INTEGER, "Aktive Flächen (Anzahl)",
-                     nullable=False),
-            Property("active_net_area_ha", "round(a.ha::numeric, 4)::float8", Q.NUMBER,
-                     "Aktive Flächen, netto", unit="ha", nullable=False),
+            *_boundary_figures("d"),
             Property("supply_net_ha", _balance_value("supply_net_ha", Q.NUMBER), Q.NUMBER,
                      "Angebot der Bilanz (Marktangebot), netto", unit="ha"),
             Property("short_term_net_ha", _balance_value("short_term_net_ha", Q.NUMBER),
@@ -154,12 +162,7 @@ def municipalities() -> TableCollection:
             Property("district_ags", "m.district_ags", Q.STRING, "Kreis (AGS)",
                      nullable=False),
             Property("district_name", "d.name", Q.STRING, "Kreis", nullable=False),
-            Property("area_km2", "round(m.area_km2::numeric, 3)::float8", Q.NUMBER,
-                     "Fläche", unit="km²", sortable=True, nullable=False),
-            Property("active_parcels", "a.n", Q.INTEGER, "Aktive Flächen (Anzahl)",
-                     nullable=False),
-            Property("active_net_area_ha", "round(a.ha::numeric, 4)::float8", Q.NUMBER,
-                     "Aktive Flächen, netto", unit="ha", nullable=False),
+            *_boundary_figures("m"),
         ),
     )
 
