@@ -330,3 +330,17 @@ def test_every_resource_has_an_html_page(http: httpx.Client, path: str) -> None:
     assert '<html lang="de">' in page.text and "GeoBasis-DE / BKG" in page.text
     browser = http.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert browser.headers["content-type"].startswith("text/html")
+
+
+def test_queryables_as_query_parameters(http: httpx.Client, conn: Connection,
+                                        api_keys: dict[str, str]) -> None:
+    body = http.get("/collections/parcels/items", params={
+        "district_ags": "14713", "synthetic": "true", "limit": 1}).json()
+    assert body["numberMatched"] == _count(conn, "p.district_ags = '14713' AND p.is_synthetic")
+    assert http.get("/collections/parcels/items",
+                    params={"net_area_ha": "viel"}).status_code == 422
+    hidden = http.get("/collections/parcels/items", params={"owner_name": "x"})
+    assert hidden.status_code in (400, 422) and "owner_name" in hidden.text
+    staff = http.get("/collections/parcels/items", params={"owner_name": "x"},
+                     headers=_headers(api_keys, "analyst"))
+    assert staff.status_code == 200 and staff.json()["numberMatched"] == 0

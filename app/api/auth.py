@@ -28,6 +28,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import EngineDep
 from app.domain.errors import BEARER_CHALLENGE, BadRequest, Unauthorized
@@ -68,7 +70,12 @@ def _bearer_token(header: str) -> str:
     return token
 
 
-def get_principal(
+def _look_up(engine: Engine, token: str) -> Principal | None:
+    with engine.begin() as conn:
+        return authenticate(conn, token)
+
+
+async def get_principal(
     request: Request,
     engine: EngineDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
@@ -77,7 +84,8 @@ def get_principal(
 
     Raises :class:`BadRequest` for more than one ``Authorization`` header and
     :class:`Unauthorized` for a malformed header or an unknown or revoked key. The lookup
-    uses a short connection of its own (it may refresh ``last_used_at``).
+    uses a short connection of its own (it may refresh ``last_used_at``) in a worker thread;
+    a public request needs no thread at all.
     """
     headers = request.headers.getlist("authorization")
     if not headers:
@@ -87,8 +95,7 @@ def get_principal(
             "Authorization", f"send one Authorization header, not {len(headers)}",
             "duplicate_header")
     token = _bearer_token(headers[0])
-    with engine.begin() as conn:
-        principal = authenticate(conn, token)
+    principal = await run_in_threadpool(_look_up, engine, token)
     if principal is None:
         raise Unauthorized(
             UNKNOWN_KEY_DETAIL, challenge=_challenge("invalid_token", "unknown or revoked key"))

@@ -16,7 +16,8 @@ at all is still a 422 first. ``FastAPI(responses=UNKNOWN_PARAMETER_RESPONSES)`` 
 the 400 for the operations that documented none (a route's own 400 takes precedence).
 
 The parameters a route knows are the query parameters of its own dependency tree, as FastAPI
-reads them (aliases such as ``bbox-crs``, fields of query-parameter models): exactly what the
+reads them (aliases such as ``bbox-crs``, fields of query-parameter models), and those its
+``openapi_extra`` documents (read from the query string by the route itself): exactly what the
 OpenAPI document publishes. They are collected once per app, for all routes at once.
 
 Suggestions come from :data:`FILTER_FOR_OUTPUT_FIELD` (names the API returns that are no
@@ -89,8 +90,15 @@ def route_query_parameters(app: FastAPI) -> list[RouteQueryParameters]:
         result.append(RouteQueryParameters(
             route=route, path=context.path or route.path,
             methods=frozenset(context.methods or ()),
-            names=frozenset(query_parameter_names(dependant))))
+            names=frozenset(query_parameter_names(dependant)) | documented_parameters(route)))
     return result
+
+
+def documented_parameters(route: APIRoute) -> frozenset[str]:
+    """Query parameters a route documents in its ``openapi_extra`` (those it reads from the
+    query string itself, rather than through FastAPI's parameter resolution)."""
+    extra = route.openapi_extra or {}
+    return frozenset(p["name"] for p in extra.get("parameters", []) if p.get("in") == "query")
 
 
 def query_parameter_names(dependant: Dependant) -> Iterator[str]:
@@ -174,7 +182,8 @@ class QueryParameterCheck:
             self._known = table
         names = self._known.get(id(route))
         if names is None:  # added to the app after its first request
-            names = self._known[id(route)] = frozenset(query_parameter_names(route.dependant))
+            names = self._known[id(route)] = (frozenset(query_parameter_names(route.dependant))
+                                              | documented_parameters(route))
         return names
 
     async def __call__(self, request: Request) -> None:

@@ -21,6 +21,7 @@ from app.api.deps import SettingsDep
 from app.api.ogc.collections import CollectionId, registry
 from app.api.ogc.pages import features_answer, html_answer
 from app.api.ogc.params import (
+    PROPERTY_PARAMETERS_OPENAPI,
     FeaturesHtmlDep,
     ItemCrsDep,
     ItemsRequestDep,
@@ -65,7 +66,8 @@ def _page(request: Request, conn: Connection, principal: Principal, collection_i
 
 
 @router.get("/collections/parcels/items", summary="Parcels as GeoJSON features",
-            response_class=Response, openapi_extra=OPTIONAL_API_KEY, responses=_FEATURES)
+            response_class=Response, responses=_FEATURES,
+            openapi_extra={**OPTIONAL_API_KEY, "parameters": PROPERTY_PARAMETERS_OPENAPI})
 def get_parcel_items(request: Request, conn: ReadConnDep, principal: PrincipalDep,
                      settings: SettingsDep, items: ItemsRequestDep,
                      selection: LayerFilterDep, equals: PropertyEqualsDep,
