@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.connections import ReadConnDep
-from app.api.negotiation import accept_header, negotiate
+from app.api.negotiation import HTML_MEDIA_TYPE, accept_header, negotiate
 from app.api.ogc.pages import html_answer, json_answer
 from app.api.ogc.params import HtmlDep
-from app.api.responses import PROBLEM_RESPONSES, base_url
+from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES, base_url
 from app.domain.clock import today
 from app.services.ogc.documents import (
     SCHEMA_JSON,
@@ -36,7 +36,7 @@ router = APIRouter(tags=["OGC API – Features"])
 
 CollectionId = Annotated[str, Path(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,62}$",
                                    description="Collection id (see /collections)")]
-_DOCS = {200: {"content": {"application/json": {}, "text/html": {}}}, **PROBLEM_RESPONSES}
+_DOCS = {200: {"content": {JSON_MEDIA_TYPE: {}, HTML_MEDIA_TYPE: {}}}, **PROBLEM_RESPONSES}
 
 
 def _schema_answer(request: Request, render: Callable[..., str], document: dict[str, Any],
@@ -45,7 +45,7 @@ def _schema_answer(request: Request, render: Callable[..., str], document: dict[
     ``application/json`` to a client that accepts plain JSON only (GDAL refuses others)."""
     if html:
         return html_answer(render, document)
-    media_type = negotiate(accept_header(request), [SCHEMA_JSON, "application/json"],
+    media_type = negotiate(accept_header(request), [SCHEMA_JSON, JSON_MEDIA_TYPE],
                            SCHEMA_JSON)
     return json_answer(document, media_type or SCHEMA_JSON)
 
@@ -84,7 +84,7 @@ def get_collection(request: Request, collection_id: CollectionId, conn: ReadConn
 
 @router.get("/collections/{collection_id}/queryables", summary="Queryable properties",
             response_class=Response, openapi_extra=OPTIONAL_API_KEY,
-            responses={200: {"content": {SCHEMA_JSON: {}, "text/html": {}}},
+            responses={200: {"content": {SCHEMA_JSON: {}, HTML_MEDIA_TYPE: {}}},
                        **PROBLEM_RESPONSES})
 def get_queryables(request: Request, collection_id: CollectionId, conn: ReadConnDep,
                    principal: PrincipalDep, html: HtmlDep) -> Response:
@@ -96,7 +96,7 @@ def get_queryables(request: Request, collection_id: CollectionId, conn: ReadConn
 
 @router.get("/collections/{collection_id}/sortables", summary="Sortable properties",
             response_class=Response, openapi_extra=OPTIONAL_API_KEY,
-            responses={200: {"content": {SCHEMA_JSON: {}, "text/html": {}}},
+            responses={200: {"content": {SCHEMA_JSON: {}, HTML_MEDIA_TYPE: {}}},
                        **PROBLEM_RESPONSES})
 def get_sortables(request: Request, collection_id: CollectionId, conn: ReadConnDep,
                   principal: PrincipalDep, html: HtmlDep) -> Response:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.connections import ReadConnDep
 from app.api.deps import SettingsDep
+from app.api.negotiation import HTML_MEDIA_TYPE
 from app.api.ogc.collections import CollectionId, registry
 from app.api.ogc.pages import features_answer, html_answer
 from app.api.ogc.params import (
@@ -28,7 +29,7 @@ from app.api.ogc.params import (
     PropertyEqualsDep,
 )
 from app.api.parcel_params import LayerFilterDep
-from app.api.responses import PROBLEM_RESPONSES, absolute_link
+from app.api.responses import GEOJSON_MEDIA_TYPE, PROBLEM_RESPONSES, absolute_link
 from app.db.queries.keyset import Envelope
 from app.domain.clock import today
 from app.domain.crs import CRS84
@@ -40,7 +41,7 @@ from app.services.render.ogc_html import feature_html, items_html
 router = APIRouter(tags=["OGC API – Features"])
 
 _FEATURES = {200: {"description": "GeoJSON features (or an HTML page)",
-                   "content": {"application/geo+json": {}, "text/html": {}}},
+                   "content": {GEOJSON_MEDIA_TYPE: {}, HTML_MEDIA_TYPE: {}}},
              **PROBLEM_RESPONSES}
 
 
@@ -54,7 +55,7 @@ def _page(request: Request, conn: Connection, principal: Principal, collection_i
     def envelope(matched: int | None, estimated: bool) -> Envelope:
         return Envelope(
             member="features", self_href=absolute_link(request), next_href=cursor_href,
-            prev_href=cursor_href, media_type="text/html" if html else "application/geo+json",
+            prev_href=cursor_href, media_type=HTML_MEDIA_TYPE if html else GEOJSON_MEDIA_TYPE,
             feature_collection=True, number_matched=matched,
             number_matched_estimated=estimated)
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.api.negotiation import HTML_MEDIA_TYPE
 from app.api.ogc.pages import html_answer, json_answer
 from app.api.ogc.params import HtmlDep
 from app.api.openapi30 import OPENAPI30_MEDIA_TYPE, to_openapi30
-from app.api.responses import base_url
+from app.api.responses import JSON_MEDIA_TYPE, base_url
 from app.services.ogc.documents import conformance, landing_page
 from app.services.render.ogc_html import conformance_html, landing_page_html
 
 router = APIRouter(tags=["OGC API – Features"])
 
-_DOCS = {200: {"content": {"application/json": {}, "text/html": {}}}}
+_DOCS = {200: {"content": {JSON_MEDIA_TYPE: {}, HTML_MEDIA_TYPE: {}}}}
 
 
 @router.get("/", summary="Landing page", response_class=Response, responses=_DOCS)

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse, Response
 
+from app.api.responses import GEOJSON_MEDIA_TYPE, JSON_MEDIA_TYPE
 from app.domain.crs import OgcCrs
 
 #: Footer of every HTML page: the boundaries' licence and the demo data's nature.
@@ -16,7 +17,7 @@ FOOTER = ("Verwaltungsgrenzen: © GeoBasis-DE / BKG 2017 (Daten verändert), VG2
           "synthetische Demodaten.")
 
 
-def json_answer(document: dict[str, Any], media_type: str = "application/json") -> Response:
+def json_answer(document: dict[str, Any], media_type: str = JSON_MEDIA_TYPE) -> Response:
     """A JSON document."""
     return Response(json.dumps(document, ensure_ascii=False), media_type=media_type)
 
@@ -29,5 +30,5 @@ def html_answer(render: Callable[..., str], document: dict[str, Any], **kwargs: 
 
 def features_answer(text: str, crs: OgcCrs) -> Response:
     """Features assembled by the database, with the ``Content-Crs`` header (Part 2)."""
-    return Response(text, media_type="application/geo+json",
+    return Response(text, media_type=GEOJSON_MEDIA_TYPE,
                     headers={"Content-Crs": crs.header})

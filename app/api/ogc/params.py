@@ -19,15 +19,13 @@ from fastapi import Depends, Query, Request
 from app.api.deps import SettingsDep
 from app.api.negotiation import HTML_MEDIA_TYPE, accept_header, require_acceptable
 from app.api.parcel_params import CursorText
+from app.api.responses import GEOJSON_MEDIA_TYPE, JSON_MEDIA_TYPE
 from app.domain.cql2_input import parse_filter
 from app.domain.crs import OgcCrs, ogc_crs_list, parse_ogc_crs
 from app.domain.filters import FILTER_PARAMS
 from app.domain.ogc_params import parse_bbox, parse_datetime, parse_properties, parse_sortby
 from app.domain.parcel_fields import PARCEL_FIELDS, FieldType
 from app.services.ogc.items import ItemsRequest
-
-GEOJSON_MEDIA_TYPE = "application/geo+json"
-JSON_MEDIA_TYPE = "application/json"
 
 
 class DocumentFormat(StrEnum):
