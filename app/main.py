@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from app import __version__
 from app.api import (
     balance,
+    exports,
     health,
     layers,
     parcel_edits,
@@ -20,6 +21,7 @@ from app.api import (
     reports,
     site_profile,
     summary,
+    tiles,
     vocabularies,
 )
 from app.api.admission import Admission, AdmissionGate
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enquiries_router)
     app.include_router(matches_router)
     app.include_router(frameworks_router)
+    app.include_router(tiles.router)  # /collections/{id}/tiles/… before the OGC templates
+    app.include_router(exports.router)
     app.include_router(ogc_landing.router)
     app.include_router(ogc_collections.router)
     app.include_router(ogc_items.router)  # /collections/parcels/items before the template

@@ -30,6 +30,24 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "GEFIS_DATABASE_URL"),
         description="SQLAlchemy/libpq URL of the PostGIS database.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="Optional URL of a streaming replica (hot standby) for read-only requests "
+                    "(search, features, tiles, layers, exports, reports). Writes and reads "
+                    "that must see their own writes stay on the primary; reads fall back to "
+                    "the primary while the replica is down or lags more than "
+                    "replica_max_lag_s.")
+    replica_max_lag_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Replay lag (seconds) above which reads go to the primary instead.")
+    replica_check_interval_s: float = Field(
+        default=2.0, gt=0, le=300,
+        description="How often the replica's state (reachable, replay lag) is checked, "
+                    "seconds; between checks requests use the last result.")
+    workers: int = Field(
+        default=1, ge=1, le=64,
+        description="Service processes started by the run command (uvicorn --workers); each "
+                    "has its own connection pools, so the database sees workers × pool.")
     db_pool_size: int = Field(
         default=8, ge=1, le=100, description="Connections kept open by one service process.")
     db_max_overflow: int = Field(
@@ -121,6 +139,33 @@ class Settings(BaseSettings):
         default=6, ge=0, le=15,
         description="Decimals of the coordinates of the GeoJSON layers (/layers/*.geojson).")
 
+    # --- vector tiles ------------------------------------------------------------------
+    tile_max_age_s: int = Field(
+        default=60, ge=0,
+        description="Cache-Control max-age of public vector tiles, seconds (caches in front "
+                    "revalidate with If-None-Match afterwards).")
+    tile_parcel_aggregate_below_zoom: int = Field(
+        default=13, ge=0, le=24,
+        description="Below this zoom the parcels layer carries one shape per site (summed "
+                    "hectares) instead of the parcels themselves.")
+    tile_feature_cap: int = Field(
+        default=20_000, ge=100,
+        description="Most features one tile layer carries (largest first).")
+
+    # --- exports ---------------------------------------------------------------------
+    export_max_features: int = Field(
+        default=1_000_000, ge=1,
+        description="Most features one export writes; larger selections are refused (413).")
+    export_dir: Path | None = Field(
+        default=None,
+        description="Where exports are written before they are streamed (default: the "
+                    "system's temporary directory); each file is removed once sent.")
+
+    @field_validator("database_read_url")
+    @classmethod
+    def _normalise_read_driver(cls, value: str | None) -> str | None:
+        return psycopg2_url(value) if value else None
+
     @model_validator(mode="after")
     def _page_sizes(self) -> Settings:
         if self.page_size_default > self.page_size_max:
@@ -151,12 +196,20 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _normalise_driver(cls, value: str) -> str:
-        """Accept ``postgres://`` and plain ``postgresql://``; use psycopg2."""
-        if value.startswith("postgres://"):
-            value = "postgresql://" + value.removeprefix("postgres://")
-        if value.startswith("postgresql://"):
-            value = "postgresql+psycopg2://" + value.removeprefix("postgresql://")
-        return value
+        return psycopg2_url(value)
+
+
+def psycopg2_url(value: str) -> str:
+    """Accept ``postgres://`` and plain ``postgresql://``; use psycopg2.
+
+    >>> psycopg2_url("postgres://u@h/db")
+    'postgresql+psycopg2://u@h/db'
+    """
+    if value.startswith("postgres://"):
+        value = "postgresql://" + value.removeprefix("postgres://")
+    if value.startswith("postgresql://"):
+        value = "postgresql+psycopg2://" + value.removeprefix("postgresql://")
+    return value
 
 
 @lru_cache
