@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         default=20_000, ge=100,
         description="Most features one tile layer carries (largest first).")
 
+    map_glyphs_url: str | None = Field(
+        default=None,
+        description="Glyphs URL template of the MapLibre style (/styles/gefis), e.g. "
+                    "'https://…/fonts/{fontstack}/{range}.pbf'; with it the style carries "
+                    "labels, without it the style draws no text (and needs nothing beyond "
+                    "the service).")
+
     # --- exports ---------------------------------------------------------------------
     export_max_features: int = Field(
         default=1_000_000, ge=1,

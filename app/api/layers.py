@@ -12,7 +12,6 @@ its own (its bytes differ).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Generator
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from sqlalchemy import Connection
 from starlette.types import Receive, Scope, Send
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
+from app.api.caching import accepts_gzip, gzip_etag, none_match
 from app.api.connections import ReadConnDep
 from app.api.deps import SettingsDep
 from app.api.parcel_params import LayerFilterDep
@@ -42,8 +42,6 @@ MAX_AGE_S = 60
 #: Request headers the answer depends on (the API key is sent as ``Authorization``).
 VARY = "Accept-Encoding, Authorization"
 
-_CODING = re.compile(r"^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*(?:;\s*q\s*=\s*([0-9.]+)\s*)?$")
-
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Every feature of the layer the caller may see (RFC 7946)",
           "content": {GEOJSON_MEDIA_TYPE: {"schema": {"type": "object"}}},
@@ -52,54 +50,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the layer still has the ETag of If-None-Match"},
     **PROBLEM_RESPONSES,
 }
-
-
-def accepts_gzip(values: list[str]) -> bool:
-    """Whether ``Accept-Encoding`` (its header lines) allows gzip (RFC 9110 §12.5.3):
-    ``gzip`` or ``x-gzip`` with a weight above 0, or else ``*`` with one.
-
-    >>> accepts_gzip(["gzip, deflate"]), accepts_gzip(["br;q=1, gzip;q=0"])
-    (True, False)
-    >>> accepts_gzip([]), accepts_gzip(["identity"]), accepts_gzip(["*;q=0.5"])
-    (False, False, True)
-    """
-    weights: dict[str, float] = {}
-    for element in ",".join(values).split(","):
-        match = _CODING.match(element)
-        if not match:
-            continue
-        try:
-            weight = float(match.group(2)) if match.group(2) else 1.0
-        except ValueError:
-            continue
-        weights[match.group(1).lower()] = weight
-    for coding in ("gzip", "x-gzip", "*"):
-        if coding in weights:
-            return weights[coding] > 0
-    return False
-
-
-def none_match(header: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` value names ``etag`` (weak comparison) or is ``*``.
-
-    >>> none_match('W/"a", "b"', '"a"'), none_match('"b"', '"a"'), none_match("*", '"a"')
-    (True, False, True)
-    >>> none_match(None, '"a"')
-    False
-    """
-    if header is None:
-        return False
-    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
-    return "*" in tags or etag in tags
-
-
-def gzip_etag(etag: str) -> str:
-    """The tag of the gzip representation of the document tagged ``etag``.
-
-    >>> gzip_etag('"layer-sites-ab12"')
-    '"layer-sites-ab12-gzip"'
-    """
-    return etag[:-1] + '-gzip"'
 
 
 class ClosingStreamingResponse(StreamingResponse):

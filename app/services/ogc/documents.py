@@ -15,6 +15,7 @@ from app.db.queries.cql2_sql import conformance_classes
 from app.db.queries.features.base import GEOMETRY_SCHEMA_URL, Collection
 from app.domain.crs import ogc_crs_list
 from app.domain.roles import Viewer
+from app.domain.tms import TILES_CONFORMANCE
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -67,13 +68,17 @@ def landing_page(base: str) -> dict[str, Any]:
             link(f"{base}/collections", "data", JSON, "Sammlungen"),
             link(f"{base}/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", JSON,
                  "Sammlungen"),
+            link(f"{base}/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                 JSON, "Kachelschemata"),
+            link(f"{base}/styles/gefis", "stylesheet", "application/vnd.mapbox.style+json",
+                 "Kartenstil (MapLibre)"),
         ],
     }
 
 
 def conformance() -> dict[str, Any]:
     """The conformance declaration: only classes the test suite proves."""
-    return {"conformsTo": [*FEATURES_CONFORMANCE, *conformance_classes()]}
+    return {"conformsTo": [*FEATURES_CONFORMANCE, *conformance_classes(), *TILES_CONFORMANCE]}
 
 
 def region_extent(conn: Connection) -> list[float]:
@@ -122,6 +127,8 @@ def collection_document(base: str, collection: Collection, extent: list[float]
             link(f"{href}/queryables", "queryables", JSON, "Abfragbare Eigenschaften"),
             link(f"{href}/sortables", "http://www.opengis.net/def/rel/ogc/1.0/sortables",
                  SCHEMA_JSON, "Sortierbare Eigenschaften"),
+            link(f"{href}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                 JSON, "Vektorkacheln"),
         ],
     }
     if storage is not None:

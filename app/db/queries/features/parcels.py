@@ -16,7 +16,7 @@ from app.db.queries.cql2_sql import Queryable, QueryableType
 from app.db.queries.features.base import Selection, chosen, feature_geometry_sql, feature_sql
 from app.db.queries.keyset import ListQuery, SortKey
 from app.db.queries.parcels.select import sort_key
-from app.db.queries.parcels.source import LIVE
+from app.db.queries.parcels.source import LIVE, ParcelSource
 from app.db.queries.parcels.sql import properties_sql, visible_fields, visible_sql, where_sql
 from app.domain.clock import today
 from app.domain.crs import OgcCrs
@@ -104,10 +104,11 @@ class ParcelCollection:
                            properties_sql(viewer, picked))
 
     def filtered_query(self, f: ParcelFilter, selection: Selection, viewer: Viewer,
-                       crs: OgcCrs) -> ListQuery:
-        """:meth:`items_query` narrowed by the registry's filter ``f`` as well."""
-        where, params = where_sql(f, viewer, LIVE, reference=today())
-        return ListQuery(LIVE.from_sql, (*where, *selection.conditions),
+                       crs: OgcCrs, source: ParcelSource = LIVE) -> ListQuery:
+        """:meth:`items_query` narrowed by the registry's filter ``f`` as well, over the
+        parcels of ``source`` (default: today's)."""
+        where, params = where_sql(f, viewer, source, reference=today())
+        return ListQuery(source.from_sql, (*where, *selection.conditions),
                          {**params, **selection.params},
                          self._document(viewer, crs, selection.properties), "p.id")
 
