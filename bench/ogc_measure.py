@@ -104,15 +104,17 @@ def percentile(sorted_values: list[float], share: float) -> float:
 
 
 def run_pgbench(script: Path, url: str, knobs: Knobs, options: str, folder: Path,
-                name: str) -> PgbenchResult:
-    """``pgbench -n`` on ``script`` for BENCH_SECONDS with a per-transaction log."""
+                name: str, extra_args: list[str] | None = None) -> PgbenchResult:
+    """``pgbench -n`` on ``script`` (and ``extra_args``, e.g. more ``-f`` scripts) for
+    BENCH_SECONDS with a per-transaction log."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob(f"{name}.*"):
         old.unlink()
     env = {**os.environ, "PGOPTIONS": options}
     done = subprocess.run(
         ["pgbench", "-n", "-c", str(knobs.connections), "-j", str(knobs.threads),
-         "-T", str(knobs.seconds), "-f", str(script), "-l", f"--log-prefix={name}", url],
+         "-T", str(knobs.seconds), "-f", str(script), *(extra_args or []), "-l",
+         f"--log-prefix={name}", url],
         cwd=folder, env=env, capture_output=True, text=True)
     out = done.stdout + done.stderr
     (folder / f"{name}.out").write_text(out, encoding="utf-8")

@@ -27,10 +27,13 @@ def service(database_url: str, log: Path) -> Iterator[str]:
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": database_url}
-    say(f"service on {base}")
+    workers = os.environ.get("GEFIS_WORKERS", "1").strip() or "1"
+    say(f"service on {base} ({workers} process{'es' if workers != '1' else ''})")
     with log.open("ab") as out:
         child = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host",
-                                  "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                                  "127.0.0.1", "--port", str(port),
+                                  *(["--workers", workers] if workers != "1" else [])],
+                                 cwd=ROOT, env=env,
                                  stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
