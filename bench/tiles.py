@@ -80,8 +80,10 @@ def tiles_of(url: str, zoom: int, limit: int) -> list[Tile]:
 
 def statement(tile: Tile, settings: Settings) -> str:
     """The public parcel tile's SQL with its values inlined (as psycopg2 sends it)."""
-    sql, params = tile_statement(PARCELS, TileRequest(tile, ItemsRequest(limit=1), None),
-                                 PUBLIC_VIEWER, settings)
+    found = tile_statement(PARCELS, TileRequest(tile, ItemsRequest(limit=1), None),
+                           PUBLIC_VIEWER, settings)
+    assert found is not None, tile
+    sql, params = found
     compiled = text(sql).bindparams(**params).compile(
         dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     return str(compiled) + ";\n"

@@ -149,3 +149,29 @@ def test_owslib_pages_through_a_filtered_collection(base: str, engine: Engine) -
             break
         params["cursor"] = parse_qs(urlparse(following[0]).query)["cursor"][0]
     assert len(seen) == len(set(seen)) == _public_count(engine, "p.net_area_ha > 3") > 25
+
+
+_PYOGRIO_TILES = """
+import json, sys, pyogrio
+source = f"OGCAPI:{sys.argv[1]}/collections/parcels"
+layers = [name for name, _ in pyogrio.list_layers(source)]
+meta, _, _, fields = pyogrio.raw.read(source, layer=layers[-1])
+names = list(meta["fields"])
+print(json.dumps({"layers": layers, "crs": meta["crs"], "fields": names,
+                  "ids": [int(v) for v in fields[names.index("mvt_id")]]}))
+"""
+
+
+def test_gdal_reads_the_vector_tiles_through_ogc_api_tiles(base: str, engine: Engine) -> None:
+    """GDAL's OGC API driver (3.12, pyogrio's) finds the tileset, the tiling scheme and the
+    tile template and reads a zoom level of parcel tiles (one feature per site there);
+    Debian's GDAL 3.6 reads only TMS 1.0 documents."""
+    read = json.loads(_run(sys.executable, "-c", _PYOGRIO_TILES, base).stdout)
+    assert read["layers"][0] == "Zoom level 0", read["layers"]
+    assert read["crs"] == "EPSG:3857"
+    assert {"aggregated", "parcels", "net_area_ha", "availability"} <= set(read["fields"])
+    with engine.connect() as conn:
+        sites = set(conn.execute(text(
+            f"SELECT DISTINCT s.id FROM parcels p JOIN sites s ON s.id = p.site_id "
+            f"WHERE {PUBLIC_ROWS}")).scalars())
+    assert set(read["ids"]) == sites

@@ -118,11 +118,19 @@ def _feature_id(collection: Collection) -> str | None:
 
 
 def tile_statement(collection: Collection, request: TileRequest, viewer: Viewer,
-                   settings: Settings) -> tuple[str, dict[str, object]]:
-    """The SQL of one tile of ``collection`` for ``viewer`` and its bound values."""
+                   settings: Settings) -> tuple[str, dict[str, object]] | None:
+    """The SQL of one tile of ``collection`` for ``viewer`` and its bound values; ``None``
+    when the tile lies outside the storage CRS's domain (no features there)."""
     items = request.items
+    if not isinstance(collection, ParcelCollection) and request.at is not None \
+            and request.at < today():
+        raise InvalidInput.for_field(
+            "at", "only the parcels can be shown as of a past day", "unsupported")
     chosen_rows = selection(collection, items, viewer)
-    params: dict[str, object] = {**tile_params(request.tile), "t_layer": collection.id,
+    bounds = tile_params(request.tile, collection.storage_srid)
+    if bounds is None:
+        return None
+    params: dict[str, object] = {**bounds, "t_layer": collection.id,
                                  "t_cap": settings.tile_feature_cap}
     if isinstance(collection, ParcelCollection):
         source = source_on(request.at or today(), today())
@@ -136,9 +144,6 @@ def tile_statement(collection: Collection, request: TileRequest, viewer: Viewer,
             return sql, {**query.params, **params}
         geometry_sql, srid = "p.geom_25832", collection.storage_srid
     else:
-        if request.at is not None and request.at < today():
-            raise InvalidInput.for_field(
-                "at", "only the parcels can be shown as of a past day", "unsupported")
         assert isinstance(collection, TableCollection)
         query = collection.items_query(chosen_rows, viewer, CRS84)
         geometry_sql, srid = collection.geometry_sql, collection.storage_srid
@@ -156,7 +161,10 @@ def _parcel_sql(name: str, viewer: Viewer) -> str:
 def render_tile(conn: Connection, collection: Collection, request: TileRequest,
                 viewer: Viewer, settings: Settings) -> bytes:
     """One Mapbox Vector Tile of ``collection`` (empty bytes: no feature in the tile)."""
-    sql, params = tile_statement(collection, request, viewer, settings)
+    statement = tile_statement(collection, request, viewer, settings)
+    if statement is None:
+        return b""
+    sql, params = statement
     data = conn.execute(cached_text(sql), params).scalar_one()
     return bytes(data) if data is not None else b""
 

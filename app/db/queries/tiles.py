@@ -14,11 +14,23 @@ is left out of the feature, as MVT has no null.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+import pyproj
 
 from app.db.queries.cql2_sql import QueryableType
 from app.db.queries.keyset import ListQuery
-from app.domain.tms import MVT_EXTENT, WEB_MERCATOR_QUAD, Tile
+from app.domain.tms import (
+    MVT_EXTENT,
+    ORIGIN_SHIFT_M,
+    WEB_MERCATOR_QUAD,
+    Tile,
+    lon_lat_to_mercator,
+)
+
+#: The whole Web Mercator square (EPSG:3857 metres).
+WORLD_M = (-ORIGIN_SHIFT_M, -ORIGIN_SHIFT_M, ORIGIN_SHIFT_M, ORIGIN_SHIFT_M)
 
 #: Buffer around a tile (MVT units) kept when clipping, so that strokes join across tiles.
 BUFFER_UNITS = 64
@@ -50,15 +62,46 @@ def mvt_value_sql(column: TileColumn) -> str:
     return column.sql
 
 
-def tile_params(tile: Tile) -> dict[str, Any]:
+#: Degrees by which a storage CRS's area of use is widened for the tile search (a transverse
+#: Mercator zone such as EPSG:25832 is used far beyond its official 6° band, e.g. for all of
+#: the region up to 13.3° E, and stays well defined there).
+DOMAIN_MARGIN_DEG = 15.0
+
+
+@lru_cache(maxsize=32)
+def search_domain_m(srid: int) -> tuple[float, float, float, float]:
+    """EPSG:3857 bounds within which tiles are searched in storage CRS ``srid``: its area of
+    use widened by :data:`DOMAIN_MARGIN_DEG` (a huge tile of a low zoom, transformed whole,
+    would fall outside the projection's domain).
+
+    >>> [round(v) for v in search_domain_m(3857)] == [round(v) for v in WORLD_M]
+    True
+    """
+    if srid == 3857:
+        return WORLD_M
+    area = pyproj.CRS.from_epsg(srid).area_of_use
+    if area is None:
+        return WORLD_M
+    west, south = max(area.west - DOMAIN_MARGIN_DEG, -180.0), max(area.south - 10, -85.05)
+    east, north = min(area.east + DOMAIN_MARGIN_DEG, 180.0), min(area.north + 10, 85.05)
+    return (*lon_lat_to_mercator(west, south), *lon_lat_to_mercator(east, north))
+
+
+def tile_params(tile: Tile, srid: int) -> dict[str, Any] | None:
     """The bound values of ``tile``: its EPSG:3857 bounds (``t_*``), those bounds widened by
-    the clipping buffer (``tb_*``, the index search) and the simplification tolerance
-    (half an MVT unit, metres)."""
+    the clipping buffer and kept within the search domain of ``srid`` (``tb_*``, the index
+    search) and the simplification tolerance (half an MVT unit, metres). ``None``: the tile
+    lies outside the domain (it has no features).
+    """
     xmin, ymin, xmax, ymax = WEB_MERCATOR_QUAD.tile_bounds(tile)
     margin = (xmax - xmin) * BUFFER_UNITS / MVT_EXTENT
+    dxmin, dymin, dxmax, dymax = search_domain_m(srid)
+    box = (max(xmin - margin, dxmin), max(ymin - margin, dymin),
+           min(xmax + margin, dxmax), min(ymax + margin, dymax))
+    if box[0] >= box[2] or box[1] >= box[3]:
+        return None
     return {"t_xmin": xmin, "t_ymin": ymin, "t_xmax": xmax, "t_ymax": ymax,
-            "tb_xmin": xmin - margin, "tb_ymin": ymin - margin,
-            "tb_xmax": xmax + margin, "tb_ymax": ymax + margin,
+            "tb_xmin": box[0], "tb_ymin": box[1], "tb_xmax": box[2], "tb_ymax": box[3],
             "t_tolerance": WEB_MERCATOR_QUAD.unit_m(tile.z) / 2}
 
 
