@@ -6,8 +6,9 @@ cut to the tile by :mod:`app.db.queries.tiles`. Parcels have two faces: from
 ``GEFIS_TILE_PARCEL_AGGREGATE_BELOW_ZOOM`` on, the parcels themselves with their tile fields
 from the registry; below it, one feature per site holding matching parcels (its outline,
 the number of parcels, their summed net hectares, the class holding most of that area),
-which keeps the whole-region tiles small. Parcels can be read as of a past day (``at``,
-rebuilt from the history: the web map's time slider).
+which keeps the whole-region tiles small. Parcels can be read as of a past day (``at``: the
+web map's time slider), from the stored quarterly snapshot when the day ends a stored
+quarter, else rebuilt from the history, exactly as the sums of ``/parcels/summary`` are.
 
 The entity tag is a digest of the tile's bytes, so it changes exactly when a feature drawn
 in the tile (or an attribute it carries) changes; a cache revalidates with
@@ -26,8 +27,9 @@ from app.db.queries.cql2_sql import QueryableType
 from app.db.queries.features.base import Collection, TableCollection, chosen
 from app.db.queries.features.parcels import ParcelCollection
 from app.db.queries.keyset import cached_text
-from app.db.queries.parcels.source import source_on
+from app.db.queries.parcels.source import LIVE, ParcelSource
 from app.db.queries.parcels.sql import visible_fields, visible_sql
+from app.db.queries.snapshots import source_for_day
 from app.db.queries.tiles import (
     TileColumn,
     aggregated_parcels_sql,
@@ -118,9 +120,11 @@ def _feature_id(collection: Collection) -> str | None:
 
 
 def tile_statement(collection: Collection, request: TileRequest, viewer: Viewer,
-                   settings: Settings) -> tuple[str, dict[str, object]] | None:
+                   settings: Settings, source: ParcelSource = LIVE
+                   ) -> tuple[str, dict[str, object]] | None:
     """The SQL of one tile of ``collection`` for ``viewer`` and its bound values; ``None``
-    when the tile lies outside the storage CRS's domain (no features there)."""
+    when the tile lies outside the storage CRS's domain (no features there). Parcels come
+    from ``source`` (:func:`parcel_source` of the request's day)."""
     items = request.items
     if not isinstance(collection, ParcelCollection) and request.at is not None \
             and request.at < today():
@@ -133,7 +137,6 @@ def tile_statement(collection: Collection, request: TileRequest, viewer: Viewer,
     params: dict[str, object] = {**bounds, "t_layer": collection.id,
                                  "t_cap": settings.tile_feature_cap}
     if isinstance(collection, ParcelCollection):
-        source = source_on(request.at or today(), today())
         query = collection.filtered_query(items.parcel_filter or ParcelFilter(), chosen_rows,
                                           viewer, CRS84, source)
         if aggregates(collection, request.tile, settings):
@@ -161,7 +164,10 @@ def _parcel_sql(name: str, viewer: Viewer) -> str:
 def render_tile(conn: Connection, collection: Collection, request: TileRequest,
                 viewer: Viewer, settings: Settings) -> bytes:
     """One Mapbox Vector Tile of ``collection`` (empty bytes: no feature in the tile)."""
-    statement = tile_statement(collection, request, viewer, settings)
+    source = LIVE
+    if isinstance(collection, ParcelCollection) and request.at is not None:
+        source = source_for_day(conn, request.at, today())
+    statement = tile_statement(collection, request, viewer, settings, source)
     if statement is None:
         return b""
     sql, params = statement
