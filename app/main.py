@@ -37,6 +37,7 @@ from app.api.ogc import landing as ogc_landing
 from app.api.problems import register_problem_handlers
 from app.api.query_check import UNKNOWN_PARAMETER_RESPONSES, QueryParameterCheck
 from app.api.sites import router as sites_router
+from app.db.replica import ReplicaRouter
 from app.db.session import build_engine, build_health_engine
 from app.settings import Settings, get_settings
 
@@ -60,10 +61,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = build_engine(settings)
         app.state.health_engine = build_health_engine(settings)
+        # The read replica (None without GEFIS_DATABASE_READ_URL): checked once before the
+        # first request (at most its connect timeout), then in a thread of its own.
+        replica = app.state.replica = ReplicaRouter.from_settings(settings)
+        if replica is not None:
+            await anyio.to_thread.run_sync(replica.start)
         _size_thread_pool(settings)
         try:
             yield
         finally:
+            if replica is not None:
+                await anyio.to_thread.run_sync(replica.close)
             app.state.engine.dispose()
             app.state.health_engine.dispose()
 

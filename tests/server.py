@@ -143,6 +143,9 @@ class SavepointEngine:
 #: Where the app keeps its engines (``app.main.create_app``'s lifespan puts them there; the
 #: dependencies ``get_engine_dep`` and ``get_health_engine`` read them from there).
 _ENGINE_SLOTS = ("engine", "health_engine")
+#: Where it keeps the read replica's router (``None`` without a read URL); switched off on
+#: the test's connection, so every read runs there too.
+_REPLICA_SLOT = "replica"
 
 
 @contextmanager
@@ -155,11 +158,14 @@ def on_connection(app: FastAPI, conn: Connection) -> Iterator[SavepointEngine]:
     """
     engine = SavepointEngine(conn)
     saved = {slot: getattr(app.state, slot, None) for slot in _ENGINE_SLOTS}
+    saved_replica = getattr(app.state, _REPLICA_SLOT, None)
     for slot in _ENGINE_SLOTS:
         setattr(app.state, slot, engine)
+    setattr(app.state, _REPLICA_SLOT, None)
     try:
         yield engine
     finally:
+        setattr(app.state, _REPLICA_SLOT, saved_replica)
         for slot, previous in saved.items():
             if previous is None:
                 delattr(app.state, slot)

@@ -2,12 +2,14 @@
 
 It answers while the service is saturated: the admission gate lets it through, it checks the
 database on a tiny connection pool of its own, in worker threads of its own, and it reports
-how loaded the request pool is (``load``).
+how loaded the request pool is (``load``). The read replica's state (``replica``) is the
+result of its last background check: ``/health`` never waits for a replica that is down.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 import anyio
 import anyio.to_thread
@@ -20,6 +22,7 @@ from sqlalchemy.pool import QueuePool
 
 from app import __version__
 from app.api.admission import Admission
+from app.db.replica import ReplicaRouter
 from app.db.status import DatabaseStatus, database_status, migration_head
 from app.domain.errors import ServiceUnavailable
 
@@ -54,6 +57,30 @@ class Load(BaseModel):
     pool_checked_out: int = Field(description="Connections in use by requests now")
 
 
+class ReplicaStatus(BaseModel):
+    """The read replica (``GEFIS_DATABASE_READ_URL``) as its last check found it.
+
+    Reads go to the replica while it is reachable, a standby, and at most ``max_lag_s``
+    behind; else to the primary. A replica that is down does not make the service unhealthy.
+    """
+
+    configured: bool = Field(description="A read replica is configured")
+    reachable: bool | None = Field(
+        description="It answered its last check (and no request failed on it since)")
+    in_recovery: bool | None = Field(
+        description="It is a standby (pg_is_in_recovery()); a promoted server is not read from")
+    lag_s: float | None = Field(
+        description="Replay lag, seconds: 0 while it has replayed all WAL it received, else "
+                    "the age of the last transaction it replayed; null when unknown")
+    max_lag_s: float | None = Field(
+        description="Largest lag at which reads still go to it (GEFIS_REPLICA_MAX_LAG_S), s")
+    reads_on: Literal["replica", "primary"] = Field(
+        description="Where read-only requests go now")
+    last_checked: datetime | None = Field(description="Time of the last check (UTC)")
+    last_error: str | None = Field(
+        description="Why reads are not on the replica (null while they are)")
+
+
 class Health(BaseModel):
     """Service health."""
 
@@ -65,6 +92,7 @@ class Health(BaseModel):
     postgis_full_version: str
     migration: MigrationStatus
     load: Load
+    replica: ReplicaStatus
 
 
 def _admission(request: Request) -> Admission:
@@ -82,6 +110,21 @@ def _load(request: Request) -> Load:
         waiting=gate.waiting, max_queued=gate.max_queued, queue_wait_s=gate.wait_s,
         refused_total=gate.refused_total, pool_size=settings.db_pool_size,
         pool_max_overflow=settings.db_max_overflow, pool_checked_out=checked_out)
+
+
+def _replica(request: Request) -> ReplicaStatus:
+    router: ReplicaRouter | None = getattr(request.app.state, "replica", None)
+    if router is None:
+        return ReplicaStatus(configured=False, reachable=None, in_recovery=None, lag_s=None,
+                             max_lag_s=None, reads_on="primary", last_checked=None,
+                             last_error=None)
+    state = router.state
+    on_replica = state.fit_for_reads(router.max_lag_s)
+    return ReplicaStatus(
+        configured=True, reachable=state.reachable, in_recovery=state.in_recovery,
+        lag_s=None if state.lag_s is None else round(state.lag_s, 3),
+        max_lag_s=router.max_lag_s, reads_on="replica" if on_replica else "primary",
+        last_checked=state.checked_at, last_error=None if on_replica else state.error)
 
 
 def _check(engine: Engine) -> DatabaseStatus:
@@ -107,7 +150,9 @@ async def health(request: Request,
     """200 when the database answers and its schema is at the migration head, else 503.
 
     ``load`` tells whether the request pool is saturated; a saturated service is still
-    healthy (it queues), so the status stays 200.
+    healthy (it queues), so the status stays 200. ``replica`` tells where reads go and how
+    far the read replica is behind; reads fall back to the primary, so a replica that is
+    down or lags leaves the status at 200 too.
     """
     try:
         status = await anyio.to_thread.run_sync(_check, engine, limiter=_HEALTH_THREADS)
@@ -124,5 +169,5 @@ async def health(request: Request,
         postgres_version=status.postgres_version, postgis_version=status.postgis_version,
         postgis_full_version=status.postgis_full_version,
         migration=MigrationStatus(database=status.revision, head=migration_head(), up_to_date=True),
-        load=_load(request),
+        load=_load(request), replica=_replica(request),
     )

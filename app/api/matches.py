@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
+from app.api.connections import ReadsDep
 from app.api.deps import EngineDep
 from app.api.responses import PROBLEM_RESPONSES
 from app.db.session import write_transaction
@@ -94,7 +95,8 @@ def _response(outcome: MatchOutcome) -> MatchResponse:
         413: {"description": "Body too large", "content": {"application/problem+json": {}}},
     },
 )
-def match_parcels(body: MatchRequest, engine: EngineDep, principal: PrincipalDep) -> MatchResponse:
+def match_parcels(body: MatchRequest, engine: EngineDep, reads: ReadsDep,
+                  principal: PrincipalDep) -> MatchResponse:
     """Available parcels suitable for the user group within the restriction tolerance, ranked
     by a score (0–100) over area, timing, motorway distance, rail siding, 24-hour operation
     and preferred districts, each criterion with a German reason.
@@ -109,6 +111,5 @@ def match_parcels(body: MatchRequest, engine: EngineDep, principal: PrincipalDep
         ensure_may_save(principal)
         with write_transaction(engine, principal.actor, "Ansiedlungsanfrage erfasst") as conn:
             return _response(find_matches(conn, body, principal, reference))
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+    with reads.connect() as conn:
         return _response(find_matches(conn, body, principal, reference))

@@ -16,7 +16,8 @@ from fastapi.responses import Response
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.balance import SupplyScope
-from app.api.deps import EngineDep, SettingsDep
+from app.api.connections import ReadsDep
+from app.api.deps import SettingsDep
 from app.api.negotiation import (
     HTML_MEDIA_TYPE,
     PDF_MEDIA_TYPE,
@@ -138,7 +139,7 @@ def premium_criteria(
     responses=document_responses("The portfolio report", _MEDIA_TYPES.values()),
 )
 def get_portfolio(
-    engine: EngineDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     selection: SupplyFilterDep,
@@ -190,8 +191,7 @@ def get_portfolio(
                                supply_scope=supply.value,
                                potential_categories=settings.potential_categories),
         premium=premium, since=since)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+    with reads.connect() as conn:
         report = load_portfolio(conn, selection, principal.viewer, options,
                                 with_maps=out in (ReportFormat.HTML, ReportFormat.PDF))
     document = report.document

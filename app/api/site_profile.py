@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep, require_internal_reader
-from app.api.deps import EngineDep, SettingsDep
+from app.api.connections import ReadsDep
+from app.api.deps import SettingsDep
 from app.api.negotiation import HTML_MEDIA_TYPE, PDF_MEDIA_TYPE, chosen_format
 from app.api.responses import document_responses
 from app.api.sites import SiteId
@@ -61,7 +62,7 @@ def profile_format(
 )
 def get_site_profile(
     site_id: SiteId,
-    engine: EngineDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     out: Annotated[ProfileFormat, Depends(profile_format)],
@@ -83,8 +84,7 @@ def get_site_profile(
     if all_parcels:
         require_internal_reader(principal)
     viewer = PUBLIC_VIEWER if public_edition else principal.viewer
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+    with reads.connect() as conn:
         profile = load_site_profile(
             conn, site_id, viewer=viewer, day=today(),
             include_withdrawn=viewer.internal, all_parcels=all_parcels and viewer.internal)

@@ -108,8 +108,9 @@ def translate_db_error(exc: DBAPIError) -> GefisError | None:
         return InvalidInput(reason, problems=[FieldProblem("geometry", reason, "geometry")])
     if code and (code.startswith(_TRANSACTION_ROLLBACK_CLASS) or code == _LOCK_NOT_AVAILABLE):
         return ServiceUnavailable(
-            "The write collided with a concurrent one and was rolled back; nothing was "
-            "changed. Send it again.", headers={"Retry-After": "1"})
+            "The request collided with a concurrent change (another write, or the read "
+            "replica replaying one) and was rolled back; nothing was changed. Send it again.",
+            headers={"Retry-After": "1"})
     if code == _QUERY_CANCELED:
         return ServiceUnavailable(
             "The request took longer than the database's time limit and was cancelled; "

@@ -183,9 +183,16 @@ cmd_run() {
     "$VENV/bin/python" -m app.cli migrate || die "migrations failed"
     log "loading demo data if the database is empty"
     "$VENV/bin/python" -m app.cli load-demo --if-empty || die "loading the demo data failed"
-    local host="${GEFIS_HOST:-127.0.0.1}" port="${GEFIS_PORT:-8000}"
-    log "serving on http://$host:$port/ (Ctrl-C stops the server; 'make stop' stops the database)"
-    exec "$VENV/bin/uvicorn" app.main:app --host "$host" --port "$port"
+    local host="${GEFIS_HOST:-127.0.0.1}" port="${GEFIS_PORT:-8000}" workers="${GEFIS_WORKERS:-1}"
+    local -a worker_args=()
+    # GEFIS_WORKERS service processes (uvicorn --workers); each has its own connection pools
+    # and admission gate, so the database sees up to workers × (pool size + overflow).
+    if ! [[ "$workers" =~ ^[0-9]{1,2}$ ]] || [ "$workers" -lt 1 ] || [ "$workers" -gt 64 ]; then
+        die "GEFIS_WORKERS=$workers is not a number of processes from 1 to 64"
+    fi
+    [ "$workers" -eq 1 ] || worker_args=(--workers "$workers")
+    log "serving on http://$host:$port/ with $workers process(es) (Ctrl-C stops the server; 'make stop' stops the database)"
+    exec "$VENV/bin/uvicorn" app.main:app --host "$host" --port "$port" "${worker_args[@]}"
 }
 
 cmd_test() {

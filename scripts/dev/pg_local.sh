@@ -152,9 +152,26 @@ init_cluster() {
 local   all       all                 trust
 host    all       all   127.0.0.1/32  trust
 EOF
+    ensure_replication_hba "$c" "$owner" || true
     printf "\n# GEFIS-MD dev settings (rewritten on every start)\ninclude_if_exists = 'gefis.conf'\n" \
         >>"$c/data/postgresql.conf"
     if is_root; then chown "$owner:" "$c/data/pg_hba.conf" "$c/data/postgresql.conf"; fi
+}
+
+# Streaming replication from this cluster (pg_basebackup, a hot standby of it: see
+# tests/test_replica.py) needs pg_hba entries for the "replication" pseudo-database, which
+# "all" does not match. Added to clusters made before these lines existed, too.
+REPLICATION_HBA_MARK="# GEFIS-MD: streaming replication (pg_basebackup, standbys), dev only"
+ensure_replication_hba() { # $1 = cluster dir, $2 = owner; status 0 if it changed the file
+    local hba="$1/data/pg_hba.conf"
+    if grep -qF "$REPLICATION_HBA_MARK" "$hba"; then return 1; fi
+    cat >>"$hba" <<EOF
+$REPLICATION_HBA_MARK
+local   replication  all                 trust
+host    replication  all   127.0.0.1/32  trust
+EOF
+    if is_root; then chown "$2:" "$hba"; fi
+    return 0
 }
 
 write_runtime_conf() {
@@ -221,6 +238,10 @@ cmd_start() {
     if is_running "$c"; then
         port="$(running_port "$c")"
         log "local PostGIS cluster already running on 127.0.0.1:$port ($c)"
+        if ensure_replication_hba "$c" "$(cluster_owner "$c")"; then
+            log "allowed replication connections in pg_hba.conf; reloading the configuration"
+            as_owner "$(cluster_owner "$c")" "$bin/pg_ctl" -D "$c/data" reload >/dev/null
+        fi
         if [ "$port" != "$GEFIS_PG_PORT" ]; then
             warn "it runs on port $port, not GEFIS_PG_PORT=$GEFIS_PG_PORT; 'make stop' first to change the port"
         fi
@@ -228,6 +249,7 @@ cmd_start() {
         if port_in_use "$GEFIS_PG_PORT"; then
             die "port 127.0.0.1:$GEFIS_PG_PORT is used by another program; set GEFIS_PG_PORT to a free port"
         fi
+        ensure_replication_hba "$c" "$(cluster_owner "$c")" || true
         write_runtime_conf "$c"
         log "starting local PostGIS cluster on 127.0.0.1:$GEFIS_PG_PORT (log: $c/postgres.log)"
         if ! as_owner "$(cluster_owner "$c")" "$bin/pg_ctl" -D "$c/data" -l "$c/postgres.log" \
