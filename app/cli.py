@@ -7,14 +7,19 @@ Thin: parses arguments, calls a service, prints progress. Commands:
 - ``db-status``: print the database's PostGIS version and migration revision;
 - ``api-key create|list|revoke``: manage the API keys (the plain key is printed only once);
 - ``framework list|show|create|withdraw|set-default``: manage the demand frameworks
-  (Orientierungsrahmen; a stored version never changes, a new one is created).
+  (Orientierungsrahmen; a stored version never changes, a new one is created);
+- ``export <layer[,layer…]> --format gpkg --out FILE``: layers as a GIS file, as the API's
+  ``/api/v1/exports`` writes them, with a progress bar (``--staff``: as staff sees them).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,17 +27,31 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.exc import DBAPIError
+from tqdm import tqdm
 
 from app.db.errors import translate_db_error
 from app.db.queries.frameworks import get_framework_record, list_framework_records
 from app.db.session import get_engine, write_transaction
 from app.db.status import database_status, migration_head
+from app.domain.clock import today
+from app.domain.cql2_input import parse_filter
+from app.domain.crs import parse_ogc_crs
 from app.domain.errors import BadRequest, GefisError
 from app.domain.framework_input import parse_framework_document
-from app.domain.roles import KEY_ROLES
+from app.domain.ogc_params import parse_bbox
+from app.domain.roles import KEY_ROLES, PUBLIC_VIEWER, STAFF
 from app.services import frameworks as framework_service
 from app.services.api_keys import ApiKeyInfo, create_api_key, list_api_keys, revoke_api_key
 from app.services.demo_loader import database_is_empty, load_demo
+from app.services.exports.formats import FORMATS, parse_export_name
+from app.services.exports.options import FILTER_OPTIONS, parcel_filter_from_options
+from app.services.exports.service import (
+    DEFAULT_CRS,
+    ExportRequest,
+    export_crs,
+    prepare_export,
+    write_export,
+)
 from app.settings import PROJECT_ROOT, get_settings
 
 
@@ -278,6 +297,71 @@ def _add_framework_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
         action.set_defaults(func=func)
 
 
+def _export_request(args: argparse.Namespace) -> ExportRequest:
+    layers, fmt = parse_export_name(f"{args.layers}.{args.format}")
+    parcel_filter = parcel_filter_from_options(
+        {o.param: getattr(args, o.param) for o in FILTER_OPTIONS})
+    return ExportRequest(
+        layers, fmt, export_crs(args.crs), parcel_filter=parcel_filter,
+        bbox=None if args.bbox is None else parse_bbox(args.bbox),
+        bbox_crs=None if args.bbox_crs is None else parse_ogc_crs(args.bbox_crs,
+                                                                 field="bbox-crs"),
+        filter=parse_filter(args.filter, args.filter_lang))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write layers as a GIS file (``--out``), with a progress bar on a terminal."""
+    out = Path(args.out).resolve()
+    try:
+        if not out.parent.is_dir():
+            raise BadRequest.for_field("--out", f"no folder {out.parent}", "no_folder")
+        request = _export_request(args)
+        with get_engine().connect() as conn:
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            prepared = prepare_export(conn, request, STAFF if args.staff else PUBLIC_VIEWER,
+                                      get_settings(), today())
+            folder = Path(tempfile.mkdtemp(prefix=".gefis-export-", dir=out.parent))
+            try:
+                with tqdm(total=prepared.total, unit=" Objekte", file=sys.stderr,
+                          desc=", ".join(request.layers), disable=None) as bar:
+                    path = write_export(conn, prepared, folder, progress=bar.update)
+                os.replace(path, out)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+    except GefisError as error:
+        return _fail(error)
+    except DBAPIError as exc:
+        translated = translate_db_error(exc)
+        if translated is None:
+            raise
+        return _fail(translated)
+    _say(f"{prepared.total} Objekte ({', '.join(request.layers)}) als {request.format.title} "
+         f"in EPSG:{request.crs.srid} nach {out} geschrieben.")
+    return 0
+
+
+def _add_export_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = sub.add_parser("export", help="write layers as a GIS file (GeoPackage, …)")
+    export.add_argument("layers", help="parcels, sites, districts, land_sales (staff); "
+                                       "several comma-separated in one GeoPackage")
+    export.add_argument("--format", required=True, choices=list(FORMATS))
+    export.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    export.add_argument("--crs", default=DEFAULT_CRS, help="EPSG:n or OGC URI (default "
+                                                           f"{DEFAULT_CRS})")
+    export.add_argument("--staff", action="store_true",
+                        help="as staff sees them (every parcel and field, land sales); "
+                             "default: as the public")
+    export.add_argument("--bbox", help="minx,miny,maxx,maxy in --bbox-crs (default CRS84)")
+    export.add_argument("--bbox-crs", dest="bbox_crs")
+    export.add_argument("--filter", help="CQL2 filter (one layer only)")
+    export.add_argument("--filter-lang", dest="filter_lang", help="cql2-text (default) or "
+                                                                  "cql2-json")
+    for option in FILTER_OPTIONS:
+        export.add_argument(option.flag, dest=option.param, help=option.help,
+                            action="append" if option.repeated else "store")
+    export.set_defaults(func=cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all sub-commands."""
     parser = argparse.ArgumentParser(prog="gefis", description=__doc__.splitlines()[0])
@@ -289,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("db-status", help="show database versions").set_defaults(func=cmd_db_status)
     _add_api_key_commands(sub)
     _add_framework_commands(sub)
+    _add_export_command(sub)
     return parser
 
 

@@ -91,7 +91,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/collections/{collection_id}/tiles/{tile_matrix_set_id}/tilejson.json"),
     ("get", "/collections/{collection_id}/tiles"),
     ("get", "/collections/{collection_id}/tiles/{tile_matrix_set_id}"),
-    ("get", "/styles/gefis"),
+    ("get", "/styles/gefis"), ("get", "/api/v1/exports/{name}"),
 }
 
 

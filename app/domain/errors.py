@@ -97,6 +97,14 @@ class NotFound(GefisError):
     type_slug = "not-found"
 
 
+class ExportTooLarge(GefisError):
+    """The selection has more features than one export (or its format) may hold."""
+
+    status = 413
+    title = "Export too large"
+    type_slug = "export-too-large"
+
+
 class Conflict(GefisError):
     """The write collides with existing data (duplicate key, referenced row)."""
 
