@@ -41,7 +41,7 @@ from bench.ogc_setup import TARGET_SIZE, TIPG_COLLECTION, Knobs
 from bench.output import say
 from bench.service import service
 
-ZOOMS = (10, 11, 12, 13, 14)
+ZOOMS = tuple(int(z) for z in os.environ.get("BENCH_ZOOMS", "10 11 12 13 14").split())
 #: Leipzig and Halle (lon, lat): the tiles are drawn from the parcels within 25 km.
 CENTRES = ((12.3731, 51.3397), (11.9688, 51.4969))
 SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"

@@ -9,6 +9,7 @@
 #
 # Knobs: BENCH_SECONDS=15 BENCH_WARMUP=3 BENCH_CONNECTIONS=8 BENCH_THREADS=2 BENCH_TILES=100
 #        BENCH_DB=gefis_bench BENCH_TIPG=1 (0: skip) GEFIS_WORKERS=1 BENCH_RESULTS_DIR
+#        BENCH_ZOOMS="10 11 12 13 14"
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
