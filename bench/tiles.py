@@ -148,16 +148,18 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     chosen = {z: tiles_of(url, z, per_zoom) for z in ZOOMS}
     results = {z: ZoomResult(z, len(chosen[z])) for z in ZOOMS}
-    for z in ZOOMS:
-        say(f"z{z}: {len(chosen[z])} tiles; pgbench floor and naive floor")
-        results[z].floor = pgbench_tiles(url, chosen[z], settings, knobs, folder, f"floor-z{z}")
-        results[z].naive = pgbench_tiles(url, chosen[z], naive, knobs, folder, f"naive-z{z}")
-        results[z].naive_kb = naive_kb(url, chosen[z], naive)
+    # per zoom the three cases back to back (the service idles while pgbench runs), so that a
+    # drift of the shared machine between cases stays small
     with service(url, folder / "service.log") as base:
         for z in ZOOMS:
+            say(f"z{z}: {len(chosen[z])} tiles: floor, naive floor, service")
+            results[z].floor = pgbench_tiles(url, chosen[z], settings, knobs, folder,
+                                              f"floor-z{z}")
+            results[z].naive = pgbench_tiles(url, chosen[z], naive, knobs, folder,
+                                              f"naive-z{z}")
+            results[z].naive_kb = naive_kb(url, chosen[z], naive)
             paths = [f"/collections/parcels/tiles/WebMercatorQuad/{t.z}/{t.y}/{t.x}"
                      for t in chosen[z]]
-            say(f"z{z}: service")
             results[z].service = wrk_paths(base, paths, knobs, folder, f"service-z{z}")
             results[z].service_kb = mean_kb(base, paths)
     if knobs.tipg_venv is not None:
