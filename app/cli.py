@@ -100,7 +100,14 @@ def cmd_db_status(_: argparse.Namespace) -> int:
     return 0 if status.up_to_date else 1
 
 
-def _fail(error: GefisError) -> int:
+def _fail(error: GefisError | DBAPIError) -> int:
+    """Print why a command failed (a database error as the API would word it); exit code 1.
+    A database error the service cannot explain is raised on."""
+    if isinstance(error, DBAPIError):
+        translated = translate_db_error(error)
+        if translated is None:
+            raise error
+        error = translated
     reasons = "; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.detail
     print(f"[gefis] Fehler: {reasons}", file=sys.stderr, flush=True)
     return 1
@@ -244,13 +251,8 @@ def _write_framework(reason: str, action: str, args: argparse.Namespace) -> int:
                 else:
                     framework_service.set_default_framework(conn, framework_id)
             f = get_framework_record(conn, framework_id).framework
-    except GefisError as error:
+    except (GefisError, DBAPIError) as error:
         return _fail(error)
-    except DBAPIError as exc:
-        translated = translate_db_error(exc)
-        if translated is None:
-            raise
-        return _fail(translated)
     done = {"create": "angelegt", "withdraw": "zurückgezogen",
             "set-default": "ist jetzt der Standard"}[action]
     _say(f"Orientierungsrahmen {f.id} ({f.name}, Version {f.version}) {done}.")
@@ -328,13 +330,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 os.replace(path, out)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
-    except GefisError as error:
+    except (GefisError, DBAPIError) as error:
         return _fail(error)
-    except DBAPIError as exc:
-        translated = translate_db_error(exc)
-        if translated is None:
-            raise
-        return _fail(translated)
     _say(f"{prepared.total} Objekte ({', '.join(request.layers)}) als {request.format.title} "
          f"in EPSG:{request.crs.srid} nach {out} geschrieben.")
     return 0

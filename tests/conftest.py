@@ -41,7 +41,7 @@ from app.services.demo_loader import load_demo
 from app.settings import Settings
 from tests import demo_runs
 from tests.resource_client import Client
-from tests.server import in_process, on_connection
+from tests.server import high_water_marks, in_process, on_connection, purge_above
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -278,6 +278,16 @@ def http(api: FastAPI, app_client: httpx.Client, conn: Connection) -> Iterator[h
 def clients(http: httpx.Client, api_keys: dict[str, str]) -> dict[str, Client]:
     """``/api/v1`` clients by role (see :data:`ROLES`), on the test's transaction."""
     return {role: Client(http, api_keys.get(role)) for role in ROLES}
+
+
+@pytest.fixture(scope="module")
+def committed_rows_removed(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[None]:
+    """Rows a module commits (through a real server or committing clients) are deleted
+    after it, down to the ids there were before; the test database is as it was."""
+    marks = high_water_marks(engine)
+    yield
+    purge_above(engine, marks)
+    assert high_water_marks(engine) == marks
 
 
 @pytest.fixture(scope="module")

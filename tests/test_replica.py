@@ -32,7 +32,7 @@ from sqlalchemy.pool import NullPool
 from app.db.replica import ReplicaRouter, read_connection
 from app.main import create_app
 from app.settings import Settings
-from tests.server import free_port, high_water_marks, purge_above, serving
+from tests.server import free_port, serving
 from tests.standby import (
     Standby,
     commit_on_primary,
@@ -63,14 +63,6 @@ def standby_engine(standby: Standby, database_url: str) -> Iterator[Engine]:
                            isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def committed_rows_removed(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[None]:
-    marks = high_water_marks(engine)
-    yield
-    purge_above(engine, marks)
-    assert high_water_marks(engine) == marks
 
 
 def _settings(database_url: str, standby: Standby, **extra: Any) -> Settings:

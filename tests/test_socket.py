@@ -32,7 +32,7 @@ from sqlalchemy import Engine, text
 
 from app.main import create_app
 from app.settings import Settings
-from tests.server import high_water_marks, purge_above, serving, wait_for_lock_waiters
+from tests.server import serving, wait_for_lock_waiters
 from tests.shapes import insert_site
 
 LIMIT = Settings.model_fields["max_body_bytes"].default
@@ -41,14 +41,6 @@ SQUARE = {"type": "Polygon", "coordinates": [[
 #: The service's connections (pool size, no overflow: also its admission limit) and queue.
 CONNECTIONS = 2
 QUEUE = 2
-
-
-@pytest.fixture(scope="module")
-def committed_rows_removed(engine: Engine, demo_loaded: dict[str, int]) -> Iterator[None]:
-    marks = high_water_marks(engine)
-    yield
-    purge_above(engine, marks)
-    assert high_water_marks(engine) == marks
 
 
 @pytest.fixture(scope="module")

@@ -31,11 +31,10 @@ from starlette.types import Receive, Scope, Send
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.connections import get_read_connection
 from app.api.deps import SettingsDep
-from app.api.ogc.params import FilterLang
+from app.api.ogc.params import CqlFilter, CqlFilterDep
 from app.api.parcel_params import LayerFilterDep
 from app.api.responses import PROBLEM_RESPONSES
 from app.domain.clock import today
-from app.domain.cql2_input import parse_filter
 from app.domain.crs import crs_uri, ogc_crs_list, parse_ogc_crs
 from app.domain.filters import ParcelFilter
 from app.domain.ogc_params import parse_bbox, parse_datetime
@@ -90,12 +89,11 @@ class ExportOptions:
     bbox: str | None
     bbox_crs: str | None
     datetime: str | None
-    filter: str | None
-    filter_lang: str | None
-    filter_crs: str | None
+    cql: CqlFilter
 
 
 async def export_options(
+    cql: CqlFilterDep,
     crs: Annotated[str | None, Query(
         description="CRS of the file: EPSG:25832 (default, the storage CRS), EPSG:25833, "
                     "EPSG:4326 (also CRS84; longitude first in the file, as GIS files "
@@ -111,18 +109,9 @@ async def export_options(
         description="Instant or interval (RFC 3339, '..' for an open end) on the layer's "
                     "temporal property (parcels, sites: updated_at; land_sales: "
                     "sale_date)")] = None,
-    filter_text: Annotated[str | None, Query(
-        alias="filter", description="CQL2 filter over the layer's queryables (one layer "
-                                    "only; see /collections/{layer}/queryables)")] = None,
-    filter_lang: Annotated[str | None, Query(
-        alias="filter-lang", description="Encoding of filter (default cql2-text)",
-        json_schema_extra={"enum": [lang.value for lang in FilterLang]})] = None,
-    filter_crs: Annotated[str | None, Query(
-        alias="filter-crs", description="CRS of the filter's geometries (default CRS84)",
-        json_schema_extra={"enum": [c.uri for c in ogc_crs_list()]})] = None,
 ) -> ExportOptions:
     """The parameters as sent (read by :func:`export_request`)."""
-    return ExportOptions(crs, bbox, bbox_crs, datetime, filter_text, filter_lang, filter_crs)
+    return ExportOptions(crs, bbox, bbox_crs, datetime, cql)
 
 
 ExportOptionsDep = Annotated[ExportOptions, Depends(export_options)]
@@ -139,9 +128,7 @@ def export_request(name: str, options: ExportOptions,
         bbox_crs=None if options.bbox_crs is None
         else parse_ogc_crs(options.bbox_crs, field="bbox-crs"),
         datetime=None if options.datetime is None else parse_datetime(options.datetime),
-        filter=parse_filter(options.filter, options.filter_lang),
-        filter_crs=None if options.filter_crs is None
-        else parse_ogc_crs(options.filter_crs, field="filter-crs"))
+        filter=options.cql.tree, filter_crs=options.cql.crs)
 
 
 class ExportFileResponse(StreamingResponse):

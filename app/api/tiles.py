@@ -27,15 +27,13 @@ from app.api.deps import SettingsDep
 from app.api.ogc.collections import CollectionId, registry
 from app.api.ogc.params import (
     PROPERTY_PARAMETERS_OPENAPI,
-    FilterLang,
+    CqlFilterDep,
     PropertyEqualsDep,
 )
 from app.api.parcel_params import LayerFilterDep, ReferenceDayDep
 from app.api.responses import PROBLEM_RESPONSES, base_url
 from app.db.queries.features.base import Collection
 from app.domain.clock import today
-from app.domain.cql2_input import parse_filter
-from app.domain.crs import ogc_crs_list, parse_ogc_crs
 from app.domain.errors import NotFound
 from app.domain.ogc_params import parse_datetime, parse_properties
 from app.domain.roles import Principal
@@ -77,14 +75,7 @@ _TILE = {200: {"description": "A Mapbox Vector Tile", "content": {MVT_MEDIA_TYPE
 
 async def tile_selection(
     at: ReferenceDayDep,
-    filter_text: Annotated[str | None, Query(alias="filter",
-                                             description="CQL2 filter expression")] = None,
-    filter_lang: Annotated[str | None, Query(
-        alias="filter-lang", description="Encoding of filter (default cql2-text)",
-        json_schema_extra={"enum": [lang.value for lang in FilterLang]})] = None,
-    filter_crs: Annotated[str | None, Query(
-        alias="filter-crs", description="CRS of the filter's geometries (default CRS84)",
-        json_schema_extra={"enum": [c.uri for c in ogc_crs_list()]})] = None,
+    cql: CqlFilterDep,
     datetime: Annotated[str | None, Query(
         description="Instant or interval on the collection's temporal property")] = None,
     properties: Annotated[str | None, Query(
@@ -93,8 +84,7 @@ async def tile_selection(
     """The collection selection of a tile request and the day to show (``at``, parcels)."""
     return ItemsRequest(
         limit=1, datetime=None if datetime is None else parse_datetime(datetime),
-        filter=parse_filter(filter_text, filter_lang),
-        filter_crs=parse_ogc_crs(filter_crs, field="filter-crs"),
+        filter=cql.tree, filter_crs=cql.crs,
         properties=parse_properties(properties)), at
 
 

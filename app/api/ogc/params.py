@@ -11,6 +11,7 @@ and ``bbox-crs`` list the CRS URIs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -87,9 +88,38 @@ async def output_crs(
     return crs
 
 
+@dataclass(frozen=True)
+class CqlFilter:
+    """A CQL2 ``filter`` as parsed (``None``: none sent) and the CRS of its geometries."""
+
+    tree: dict[str, Any] | None
+    crs: OgcCrs
+
+
+async def cql2_filter(
+    filter_text: Annotated[str | None, Query(
+        alias="filter", description="CQL2 filter expression over the queryables")] = None,
+    filter_lang: Annotated[str | None, Query(
+        alias="filter-lang", description="Encoding of filter (default cql2-text; cql-text "
+                                         "is accepted as its older name)",
+        json_schema_extra={"enum": [lang.value for lang in FilterLang]})] = None,
+    filter_crs: Annotated[str | None, Query(
+        alias="filter-crs", description="CRS of the filter's geometries (default CRS84)",
+        json_schema_extra={"enum": [c.uri for c in ogc_crs_list()]})] = None,
+) -> CqlFilter:
+    """``filter``, ``filter-lang`` and ``filter-crs`` (OGC API – Features Part 3), the same
+    for items, tiles and exports."""
+    return CqlFilter(parse_filter(filter_text, filter_lang),
+                     parse_ogc_crs(filter_crs, field="filter-crs"))
+
+
+CqlFilterDep = Annotated[CqlFilter, Depends(cql2_filter)]
+
+
 async def items_request(
     settings: SettingsDep,
     crs_text: Annotated[str | None, Depends(output_crs)],
+    cql: CqlFilterDep,
     limit: Annotated[int | None, Query(
         ge=1, description="Items per page (default 10); larger values are clamped to the "
                           "configured maximum")] = None,
@@ -104,15 +134,6 @@ async def items_request(
     datetime: Annotated[str | None, Query(
         description="Instant or interval (RFC 3339, '..' for an open end) on the "
                     "collection's temporal property")] = None,
-    filter_text: Annotated[str | None, Query(
-        alias="filter", description="CQL2 filter expression")] = None,
-    filter_lang: Annotated[str | None, Query(
-        alias="filter-lang", description="Encoding of filter (default cql2-text; cql-text "
-                                         "is accepted as its older name)",
-        json_schema_extra={"enum": [lang.value for lang in FilterLang]})] = None,
-    filter_crs: Annotated[str | None, Query(
-        alias="filter-crs", description="CRS of the filter's geometries (default CRS84)",
-        json_schema_extra={"enum": [c.uri for c in ogc_crs_list()]})] = None,
     sortby: Annotated[str | None, Query(
         description="A sortable property, '-' for descending (see /sortables)")] = None,
     properties: Annotated[str | None, Query(
@@ -126,8 +147,7 @@ async def items_request(
         bbox_crs=parse_ogc_crs(bbox_crs, field="bbox-crs"),
         datetime=None if datetime is None else parse_datetime(datetime),
         crs=parse_ogc_crs(crs_text, field="crs"),
-        filter=parse_filter(filter_text, filter_lang),
-        filter_crs=parse_ogc_crs(filter_crs, field="filter-crs"),
+        filter=cql.tree, filter_crs=cql.crs,
         sortby=name, descending=descending, properties=parse_properties(properties))
 
 
