@@ -10,9 +10,11 @@ script per tile (``-f`` each: the exact statement the service sends, literals in
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -144,8 +146,8 @@ def main() -> int:
     settings = Settings(database_url=url)
     naive = settings.model_copy(update={"tile_parcel_aggregate_below_zoom": 0,
                                         "tile_feature_cap": 10**9})
-    folder = knobs.results_dir / "work-tiles"
-    folder.mkdir(parents=True, exist_ok=True)
+    # pgbench scripts and logs, wrk's Lua and output, the servers' logs: kept with BENCH_KEEP=1
+    folder = Path(tempfile.mkdtemp(prefix="gefis-bench-tiles-"))
     chosen = {z: tiles_of(url, z, per_zoom) for z in ZOOMS}
     results = {z: ZoomResult(z, len(chosen[z])) for z in ZOOMS}
     # per zoom the three cases back to back (the service idles while pgbench runs), so that a
@@ -170,7 +172,12 @@ def main() -> int:
                 say(f"z{z}: tipg")
                 results[z].tipg = wrk_paths(base, paths, knobs, folder, f"tipg-z{z}")
                 results[z].tipg_kb = mean_kb(base, paths)
+    if knobs.keep:
+        say(f"work folder kept: {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     report = render(results, knobs, os.environ.get("GEFIS_WORKERS", "1"))
+    knobs.results_dir.mkdir(parents=True, exist_ok=True)
     out = knobs.results_dir / f"{date.today().isoformat()}-tiles.md"
     out.write_text(report, encoding="utf-8")
     print(report)
