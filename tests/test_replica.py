@@ -98,6 +98,19 @@ def test_health_without_a_replica_says_so(http: httpx.Client) -> None:
                        "last_checked": None, "last_error": None}
 
 
+def test_read_connections_refuse_writes_and_leave_the_pool_writable(database_url: str) -> None:
+    """Reads run in read-only transactions (opened as BEGIN READ ONLY); the pooled
+    connection is writable again for the next user."""
+    primary = create_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        with read_connection(primary, None) as conn:
+            assert conn.exec_driver_sql("SHOW transaction_read_only").scalar_one() == "on"
+        with primary.connect() as conn:
+            assert conn.exec_driver_sql("SHOW transaction_read_only").scalar_one() == "off"
+    finally:
+        primary.dispose()
+
+
 def test_a_server_that_is_not_a_standby_gets_no_reads(database_url: str, engine: Engine) -> None:
     """The read URL names a primary (a promoted replica, a mistake): reads stay on the
     configured primary."""
