@@ -315,3 +315,15 @@ def test_web_mercator_quad_matches_the_usual_tile_numbers() -> None:
     x = int((12.3807 + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(lat)) / math.pi) / 2 * n)
     assert _tile_at(12.3807, 51.3397, 14) == Tile(14, y, x)
+
+
+@pytest.mark.parametrize("collection", ["parcels", "districts", "infrastructure"])
+def test_every_zoom_over_leipzig_answers(http: httpx.Client, api_keys: dict[str, str],
+                                         collection: str) -> None:
+    """Down to the whole world at zoom 0 (a tile far larger than the storage CRS's domain:
+    the search box is cut to it) and up to zoom 22."""
+    for z in range(23):
+        response = _tile(http, api_keys, "public", collection, _tile_at(12.3807, 51.3397, z))
+        assert response.status_code in (200, 204), (z, response.text)
+    world = _features(_tile(http, api_keys, "public", collection, Tile(0, 0, 0)), collection)
+    assert world
