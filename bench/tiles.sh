@@ -22,17 +22,9 @@ ensure_tools required "wrk:wrk" "pgbench:postgresql-contrib" "psql:postgresql-cl
 if [ -z "${DATABASE_URL:-}" ]; then
     start_local_db  # exports DATABASE_URL of the project-local cluster
 fi
-TIPG_VENV=""
-BENCH_TIPG_REASON=""
-if [ "${BENCH_TIPG:-1}" != 0 ]; then
-    tipg_log="${TMPDIR:-/tmp}/gefis-tipg-env.log"
-    if tipg_out="$(bash "$BENCH_DIR/tipg_env.sh" 2>"$tipg_log")"; then
-        TIPG_VENV="$tipg_out"
-    else
-        BENCH_TIPG_REASON="tipg's virtualenv failed: $(tail -n 1 "$tipg_log")"
-        say "$BENCH_TIPG_REASON (see $tipg_log)"
-    fi
-fi
-export TIPG_VENV BENCH_TIPG_REASON BENCH_SIZES=200000
+# shellcheck source=bench/tipg_prepare.sh
+source "$BENCH_DIR/tipg_prepare.sh"
+prepare_tipg
+export BENCH_SIZES=200000
 cd "$GEFIS_ROOT"
 exec "$VENV/bin/python" -m bench.tiles "$@"
