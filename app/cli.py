@@ -29,7 +29,8 @@ from alembic.config import Config
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
-from app.db.errors import translate_db_error
+from app import cli_boundaries, cli_imports, cli_raster
+from app.cli_output import fail, say
 from app.db.queries.frameworks import get_framework_record, list_framework_records
 from app.db.session import get_engine, write_transaction
 from app.db.status import database_status, migration_head
@@ -55,10 +56,6 @@ from app.services.exports.service import (
 from app.settings import PROJECT_ROOT, get_settings
 
 
-def _say(message: str) -> None:
-    print(f"[gefis] {message}", flush=True)
-
-
 def alembic_config(database_url: str | None = None) -> Config:
     """Alembic configuration of this project, optionally for another database URL."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
@@ -69,9 +66,9 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 def cmd_migrate(_: argparse.Namespace) -> int:
     """Apply all migrations up to the head."""
-    _say(f"Migrationen anwenden (Ziel: {migration_head()}) …")
+    say(f"Migrationen anwenden (Ziel: {migration_head()}) …")
     command.upgrade(alembic_config(get_settings().database_url), "head")
-    _say("Datenbankschema ist aktuell.")
+    say("Datenbankschema ist aktuell.")
     return 0
 
 
@@ -80,14 +77,14 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
     engine = get_engine()
     with write_transaction(engine, "demo-loader", "Demo-Daten geladen (synthetisch)") as conn:
         if args.if_empty and not database_is_empty(conn):
-            _say("Datenbank enthält bereits Daten: Demo-Daten werden nicht geladen.")
+            say("Datenbank enthält bereits Daten: Demo-Daten werden nicht geladen.")
             return 0
-        report = load_demo(conn, get_settings().geodata_dir, progress=_say)
+        report = load_demo(conn, get_settings().geodata_dir, progress=say)
     for table, n in report.written.items():
-        _say(f"  {table}: {n} Zeilen geschrieben")
+        say(f"  {table}: {n} Zeilen geschrieben")
     if report.repaired_boundaries:
-        _say("  mit ST_MakeValid repariert: " + ", ".join(report.repaired_boundaries))
-    _say("Demo-Daten geladen. Standorte, Flächen, Verkäufe und Autobahnen sind SYNTHETISCH.")
+        say("  mit ST_MakeValid repariert: " + ", ".join(report.repaired_boundaries))
+    say("Demo-Daten geladen. Standorte, Flächen, Verkäufe und Autobahnen sind SYNTHETISCH.")
     return 0
 
 
@@ -100,29 +97,16 @@ def cmd_db_status(_: argparse.Namespace) -> int:
     return 0 if status.up_to_date else 1
 
 
-def _fail(error: GefisError | DBAPIError) -> int:
-    """Print why a command failed (a database error as the API would word it); exit code 1.
-    A database error the service cannot explain is raised on."""
-    if isinstance(error, DBAPIError):
-        translated = translate_db_error(error)
-        if translated is None:
-            raise error
-        error = translated
-    reasons = "; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.detail
-    print(f"[gefis] Fehler: {reasons}", file=sys.stderr, flush=True)
-    return 1
-
-
 def cmd_api_key_create(args: argparse.Namespace) -> int:
     """Create an API key and print it once (only its hash is stored)."""
     try:
         with write_transaction(get_engine(), "cli", "API-Schlüssel angelegt") as conn:
             key_id, key = create_api_key(conn, args.name, args.role, args.district or (), "cli")
     except GefisError as error:
-        return _fail(error)
-    _say(f"API-Schlüssel {key_id} ({args.role}) für {args.name!r} angelegt:")
+        return fail(error)
+    say(f"API-Schlüssel {key_id} ({args.role}) für {args.name!r} angelegt:")
     print(key, flush=True)
-    _say("WARNUNG: Der Schlüssel wird nur jetzt angezeigt und nicht gespeichert "
+    say("WARNUNG: Der Schlüssel wird nur jetzt angezeigt und nicht gespeichert "
          "(nur sein Hash). Jetzt sicher übergeben; verloren heißt: widerrufen und neu anlegen.")
     return 0
 
@@ -162,7 +146,7 @@ def cmd_api_key_revoke(args: argparse.Namespace) -> int:
         print(f"[gefis] Fehler: kein aktiver API-Schlüssel mit id {args.id}.",
               file=sys.stderr, flush=True)
         return 1
-    _say(f"API-Schlüssel {args.id} widerrufen.")
+    say(f"API-Schlüssel {args.id} widerrufen.")
     return 0
 
 
@@ -209,7 +193,7 @@ def cmd_framework_show(args: argparse.Namespace) -> int:
         with get_engine().connect() as conn:
             record = get_framework_record(conn, args.id)
     except GefisError as error:
-        return _fail(error)
+        return fail(error)
     if args.json:
         print(json.dumps(framework_service.framework_document(record), ensure_ascii=False,
                          indent=2))
@@ -252,12 +236,12 @@ def _write_framework(reason: str, action: str, args: argparse.Namespace) -> int:
                     framework_service.set_default_framework(conn, framework_id)
             f = get_framework_record(conn, framework_id).framework
     except (GefisError, DBAPIError) as error:
-        return _fail(error)
+        return fail(error)
     done = {"create": "angelegt", "withdraw": "zurückgezogen",
             "set-default": "ist jetzt der Standard"}[action]
-    _say(f"Orientierungsrahmen {f.id} ({f.name}, Version {f.version}) {done}.")
+    say(f"Orientierungsrahmen {f.id} ({f.name}, Version {f.version}) {done}.")
     if action == "create" and f.is_default:
-        _say("Er ist jetzt der Standard für die Bilanz.")
+        say("Er ist jetzt der Standard für die Bilanz.")
     return 0
 
 
@@ -331,8 +315,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
     except (GefisError, DBAPIError) as error:
-        return _fail(error)
-    _say(f"{prepared.total} Objekte ({', '.join(request.layers)}) als {request.format.title} "
+        return fail(error)
+    say(f"{prepared.total} Objekte ({', '.join(request.layers)}) als {request.format.title} "
          f"in EPSG:{request.crs.srid} nach {out} geschrieben.")
     return 0
 
@@ -371,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_api_key_commands(sub)
     _add_framework_commands(sub)
     _add_export_command(sub)
+    cli_imports.add_commands(sub)
+    cli_boundaries.add_commands(sub)
+    cli_raster.add_commands(sub)
     return parser
 
 

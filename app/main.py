@@ -12,12 +12,15 @@ from fastapi import Depends, FastAPI
 from app import __version__
 from app.api import (
     balance,
+    boundary_imports,
     exports,
     health,
+    imports,
     layers,
     parcel_edits,
     parcel_history,
     parcels,
+    raster,
     reports,
     site_profile,
     summary,
@@ -110,6 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(frameworks_router)
     app.include_router(tiles.router)  # /collections/{id}/tiles/… before the OGC templates
     app.include_router(exports.router)
+    app.include_router(imports.router)
+    app.include_router(boundary_imports.router)
+    app.include_router(raster.router)
     app.include_router(ogc_landing.router)
     app.include_router(ogc_collections.router)
     app.include_router(ogc_items.router)  # /collections/parcels/items before the template

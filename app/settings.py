@@ -168,6 +168,41 @@ class Settings(BaseSettings):
         description="Where exports are written before they are streamed (default: the "
                     "system's temporary directory); each file is removed once sent.")
 
+    # --- imports (parcels, land sales, boundaries) --------------------------------------
+    import_max_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1,
+        description="Largest import file accepted (bytes); larger uploads are refused (413).")
+    import_sync_max_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=0,
+        description="Files up to this size are imported while the request waits (200/201 "
+                    "with the report); larger ones, or any with 'Prefer: respond-async', "
+                    "are answered at once with 202 and an import resource to poll.")
+    import_dir: Path = Field(
+        default=PROJECT_ROOT / ".data" / "imports",
+        description="Where uploaded import files and their reports are kept.")
+    import_chunk_rows: int = Field(
+        default=20_000, ge=100,
+        description="Rows read from an import file at a time (bounds the memory).")
+
+    # --- raster analysis -------------------------------------------------------------
+    raster_slope_path: Path | None = Field(
+        default=PROJECT_ROOT / "geodata" / "demo" / "rasters" / "slope_pct.tif",
+        description="Slope raster (percent) for the parcels' slope statistics; empty: none.")
+    raster_flood_path: Path | None = Field(
+        default=PROJECT_ROOT / "geodata" / "demo" / "rasters" / "flood_hazard.tif",
+        description="Flood-hazard raster (1 in the hazard zone, 0 outside) for the parcels' "
+                    "flood share; empty: none.")
+    raster_rules_file: Path | None = Field(
+        default=None,
+        description="TOML file with the rules that suggest restriction causes from the "
+                    "raster statistics (default: the built-in rules).")
+
+    @field_validator("raster_slope_path", "raster_flood_path", "raster_rules_file",
+                     mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("database_read_url")
     @classmethod
     def _normalise_read_driver(cls, value: str | None) -> str | None:

@@ -1,0 +1,7 @@
+"""Parcel and land-sale imports (issue 16; stub)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Import"])
