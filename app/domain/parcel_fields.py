@@ -122,7 +122,7 @@ def _codes(name: str, what: str) -> FilterParam:
 
 
 def _num(name: str, description: str, *, unit: str, low: str, high: str,
-         sortable: bool = True, tile: bool = False, aliases: tuple[str, ...] = (),
+         sortable: bool = True, tile: bool = False, aliases: tuple[str, ...] | None = None,
          sql: str | None = None, visibility: Visibility = V.PUBLIC,
          field_type: FieldType = T.NUMBER, nullable: bool = True) -> ParcelField:
     return ParcelField(

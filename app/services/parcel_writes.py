@@ -2,7 +2,9 @@
 
 Every function runs inside the caller's transaction (see ``write_transaction``), checks the
 caller's district scope before and after a geometry change, and leaves derivations (district,
-municipality, areas, distances) and the history to the database's triggers.
+municipality, areas, distances) and the history to the database's triggers. A new geometry's
+raster statistics (slope, flood share, suggested restriction causes) are computed here and
+written by the same statement (:mod:`app.services.raster`).
 
 A marketed parcel (``verfuegbar``/``reserviert``) never lies on a withdrawn site: whoever
 creates a parcel, moves it to another site or markets it again share-locks that site
@@ -25,6 +27,7 @@ from app.domain.filters import MARKETED_STATUS as ACTIVE_STATUS
 from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
 from app.domain.roles import Principal, ensure_can_write_district
 from app.services.geometry_input import prepare_polygon
+from app.services.raster import raster_columns_for_ewkt
 from app.services.write_common import (
     WriteResult,
     ensure_version,
@@ -36,9 +39,12 @@ from app.services.write_common import (
 
 #: API field name → database column, where they differ.
 _COLUMN = {"net_area_ha": "net_area_ha_given", "geometry": "geom_25832"}
-_EXPRESSIONS = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)", "last_verified_at": "now()"}
+_CAUSES = "CAST(:suggested_restriction_causes AS text[])"
+_EXPRESSIONS = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)", "last_verified_at": "now()",
+                "suggested_restriction_causes": _CAUSES}
 #: As :data:`_EXPRESSIONS`, with ``last_verified_at`` bound (a given time) instead of now().
-_DATED_EXPRESSIONS = {"geom_25832": _EXPRESSIONS["geom_25832"]}
+_DATED_EXPRESSIONS = {"geom_25832": _EXPRESSIONS["geom_25832"],
+                      "suggested_restriction_causes": _CAUSES}
 _LOCKED_COLUMNS = "id, district_ags, version, marketing_status, site_id"
 _SITE_COLUMNS = "id, withdrawn_at, district_ags"
 
@@ -76,6 +82,16 @@ def _check_transition(current: Any, new_status: str, site: Any = None) -> None:
 
 def _same_shape(conn: Connection, parcel_id: int, ewkt: str) -> bool:
     return same_shape(conn, parcel_id, ewkt, SAME_SHAPE_TOLERANCE_M)
+
+
+def _with_raster_stats(columns: dict[str, Any]) -> dict[str, Any]:
+    """``columns`` with the raster statistics of the new geometry (slope, flood share,
+    suggested causes; see :mod:`app.services.raster`), written by the same statement as the
+    geometry, so the change makes one history row. ``restriction_causes`` stays the
+    editor's."""
+    if "geom_25832" in columns:
+        columns.update(raster_columns_for_ewkt(columns["geom_25832"]))
+    return columns
 
 
 def _lock_site(conn: Connection, site_id: int | None) -> Any:
@@ -133,6 +149,7 @@ def create_parcel(conn: Connection, principal: Principal, data: ParcelCreate, *,
     if synthetic:
         columns["is_synthetic"] = True
     expressions = _EXPRESSIONS if at is None else _DATED_EXPRESSIONS
+    _with_raster_stats(columns)
     row = conn.execute(text(insert_sql("parcels", columns, expressions)), columns).one()
     return WriteResult(row.id, row.version, notes)
 
@@ -160,7 +177,7 @@ def update_parcel(conn: Connection, principal: Principal, parcel_id: int, data: 
         del columns["geom_25832"]
     if not columns:
         return WriteResult(parcel_id, current.version, notes)
-    sets, params = set_clause(columns, _EXPRESSIONS)
+    sets, params = set_clause(_with_raster_stats(columns), _EXPRESSIONS)
     version = conn.execute(text(f"UPDATE parcels SET {sets} WHERE id = :parcel_id "
                                 "RETURNING version"), {**params, "parcel_id": parcel_id}
                            ).scalar_one()
