@@ -9,8 +9,9 @@ geometry: the file's own (GeoPackage, Shapefile, GeoJSON, FlatGeobuf), a ``WKT``
 ``lon``/``lat`` (or ``x``/``y``) columns (CSV, XLSX).
 
 Column names are matched after :func:`normalise` (case, umlauts, spaces and hyphens do not
-matter), against the field's API name, its German aliases, and the 10-character name GEFIS's own
-Shapefile export gives it (:mod:`app.domain.shapefile_names`). An explicit mapping (file column → field) wins over the aliases.
+matter), against the field's API name, its German aliases, and the 10-character name
+GEFIS's own Shapefile export gives it (:mod:`app.domain.shapefile_names`). An explicit
+mapping (file column → field) wins over the aliases.
 
 >>> spec = PARCEL_IMPORT
 >>> match_columns(["Flurstück", "Nettofläche ha", "Nutzergruppen", "Foo"], spec).fields

@@ -7,13 +7,19 @@ transformed to EPSG:25832 in 2-D, invalid polygons repaired with ``ST_MakeValid`
 reported), not located (the boundaries define the region). A refused polygon stops the load
 with an error naming its feature index. Rows are upserted by AGS, so loading the same files
 again changes nothing.
+
+A replaced row is kept in ``boundary_versions`` by a trigger (migration 0019). A new
+Gebietsstand of the region comes in through the boundary import
+(:mod:`app.services.boundary_import`), which uses the same intake and limits.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,9 @@ from app.services.geometry_input import PolygonIntake, intake_polygons
 #: Boundaries are reference data: no vertex limit worth the name, no sliver rule (islands
 #: and enclaves may be tiny); only shapes without any area are refused.
 BOUNDARY_LIMITS = GeometryLimits(max_vertices=10_000_000, min_area_m2=0.0)
+
+#: "Gebietsstand DD.MM.YYYY" in a source label (as in BKG's citation of VG250).
+_GEBIETSSTAND = re.compile(r"Gebietsstand (\d{2})\.(\d{2})\.(\d{4})")
 
 #: The intake's result (EWKT, EPSG:25832).
 _POLYGON_25832 = "ST_GeomFromEWKT(:geometry)"
@@ -49,6 +58,25 @@ class BoundaryLoadReport:
     districts_written: int = 0
     municipalities_written: int = 0
     repaired: list[str] = field(default_factory=list)
+
+
+def gebietsstand(source: str) -> date | None:
+    """The date a source label names as "Gebietsstand DD.MM.YYYY" (as SQL's
+    ``gefis_gebietsstand``, migration 0019), else ``None``.
+
+    >>> gebietsstand("BKG VG250, Gebietsstand 01.01.2016")
+    datetime.date(2016, 1, 1)
+    >>> gebietsstand("VG250") is None
+    True
+    """
+    match = _GEBIETSSTAND.search(source)
+    if match is None:
+        return None
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def read_district_attributes(path: Path) -> dict[str, dict[str, str]]:

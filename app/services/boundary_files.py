@@ -111,17 +111,28 @@ class BoundaryFile:
         return _read_layer(path, layer, match, level, region)
 
 
-def open_boundary_file(path: Path) -> BoundaryFile:
-    """Open an uploaded file; 415 when it is no GeoPackage or ZIP, 422 when unreadable."""
+def file_suffix(path: Path) -> str:
+    """``.gpkg`` or ``.zip`` by the file's first bytes; 415 when it is neither."""
     with path.open("rb") as fh:
         head = fh.read(16)
     if head.startswith(GPKG_MAGIC):
-        return BoundaryFile("GeoPackage", _gpkg_layers(str(path)))
+        return ".gpkg"
     if head.startswith(ZIP_MAGICS):
-        return _zip_file(path)
+        return ".zip"
     raise UnsupportedFileType.for_field(
         "file", "weder GeoPackage (.gpkg) noch ZIP-Archiv mit Shapefiles (.zip)",
         "file_type")
+
+
+def open_boundary_file(path: Path) -> BoundaryFile:
+    """Open a boundary file; 415 when it is no GeoPackage or ZIP, 422 when unreadable.
+
+    GDAL warns about a GeoPackage whose name does not end in ``.gpkg``: name uploads with
+    :func:`file_suffix` first.
+    """
+    if file_suffix(path) == ".gpkg":
+        return BoundaryFile("GeoPackage", _gpkg_layers(str(path)))
+    return _zip_file(path)
 
 
 def _unreadable(reason: object) -> InvalidInput:

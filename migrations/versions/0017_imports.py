@@ -62,7 +62,8 @@ CREATE INDEX ix_imports__created_at ON imports (created_at DESC, id DESC);
 
 CREATE TABLE import_rows (
     import_id bigint NOT NULL CONSTRAINT fk_import_rows__import_id REFERENCES imports (id),
-    row_no integer NOT NULL,
+    seq integer NOT NULL,
+    row_no integer,
     external_id text,
     district_ags text,
     action text NOT NULL CONSTRAINT ck_import_rows__action__known CHECK (
@@ -70,7 +71,7 @@ CREATE TABLE import_rows (
     parcel_id bigint,
     land_sale_id bigint,
     changed_fields text[],
-    PRIMARY KEY (import_id, row_no)
+    PRIMARY KEY (import_id, seq)
 );
 
 CREATE TABLE import_problems (
@@ -93,6 +94,28 @@ ALTER TABLE land_sales ADD COLUMN import_id bigint
 """
 
 FUNCTIONS = f"""
+-- Safe readers of a file's text cells: NULL instead of an error, so one bad cell becomes one
+-- row of the report instead of failing the statement for the whole file.
+CREATE FUNCTION gefis_try_date(value text) RETURNS date LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF value ~ '^\s*\d{{4}}-\d{{2}}-\d{{2}}([T ][0-9:.+Z-]*)?\s*$' THEN
+        RETURN left(btrim(value), 10)::date;
+    ELSIF value ~ '^\s*\d{{1,2}}\.\d{{1,2}}\.\d{{4}}\s*$' THEN
+        RETURN to_date(btrim(value), 'DD.MM.YYYY');
+    END IF;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION gefis_try_geometry(wkt text, srid integer) RETURNS geometry
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN ST_SetSRID(ST_GeomFromText(wkt), srid);
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION gefis_import_id() RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT nullif(current_setting('gefis.import_id', true), '')::bigint
 $$;
@@ -219,6 +242,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(_PREVIOUS)
     op.execute("DROP FUNCTION IF EXISTS gefis_import_id()")
+    op.execute("DROP FUNCTION IF EXISTS gefis_try_date(text)")
+    op.execute("DROP FUNCTION IF EXISTS gefis_try_geometry(text, integer)")
     op.execute("ALTER TABLE land_sales DROP COLUMN IF EXISTS import_id")
     op.execute("ALTER TABLE parcel_history DROP COLUMN IF EXISTS import_id")
     op.execute("DROP TABLE IF EXISTS import_problems, import_rows, imports")

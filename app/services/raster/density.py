@@ -12,9 +12,9 @@ The file: one Float32 band, hectares of net area per cell, :data:`NODATA` where 
 parcel lies; it covers the selection's cells (an empty selection: the region's districts).
 Internal overviews (averages of the cells below, so a zoomed-out view still shows ha per
 cell), DEFLATE with the floating-point predictor, 256 px tiles, laid out as a COG by GDAL's
-COG driver (through rasterio): QGIS and other clients open it quickly, also over HTTP range
-requests. Tags name the unit, the filter, the number of parcels, the total, and say
-"synthetische Demodaten" when synthetic parcels are in it.
+COG driver (through rasterio): QGIS and other clients open it quickly. Tags name the
+unit, the filter, the number of parcels, the total, and say "synthetische Demodaten" when
+synthetic parcels are in it.
 """
 
 from __future__ import annotations

@@ -292,7 +292,7 @@ def fill_raster_columns(conn: Connection, table: str, key: str, geom: str = "geo
                               CAST(:slope_max AS double precision[]),
                               CAST(:flood AS double precision[]), CAST(:causes AS text[]))
                        AS u(key, digest, slope_mean, slope_max, flood, causes)) v
-         WHERE t.{k} = v.key AND md5(ST_AsEWKB(t.{g})) = v.digest
+         WHERE t.{k} = v.key AND md5(ST_AsEWKB(t.{g})) IS NOT DISTINCT FROM v.digest
            AND (t.slope_mean_pct, t.slope_max_pct, t.flood_hazard_share,
                 t.suggested_restriction_causes)
                IS DISTINCT FROM (v.slope_mean, v.slope_max, v.flood, v.causes)""")
