@@ -78,7 +78,8 @@ def write_gpkg(conn: Connection, path: Path, *layers: Layer, srid: int = 25832) 
         rows = conn.execute(text(
             f"SELECT q.ags, q.name, ST_AsBinary(ST_Transform(q.geom, {srid})), {gf[0]} "
             f"FROM ({layer.query}) AS q{gf[1]} ORDER BY 1, 4 DESC")).all()
-        geometry = np.array([bytes(r[2]) for r in rows], dtype=object)
+        geometry = np.array([None if r[2] is None else bytes(r[2]) for r in rows],
+                            dtype=object)
         values = [np.array([r[0] for r in rows], dtype=object),
                   np.array([r[1] for r in rows], dtype=object),
                   np.array([r[3] for r in rows], dtype=np.int32)]
@@ -320,6 +321,25 @@ def test_a_dry_run_reports_the_merger_and_changes_nothing(
     assert state(conn) == before
 
 
+def test_a_municipality_given_in_parts_is_united(conn: Connection, tmp_path: Path) -> None:
+    """Weißenfels as two features (its own area and Lützen's, both with its AGS) is one
+    municipality: the same merger as with the united shape."""
+    parts = f"""
+        SELECT CASE WHEN ags = '{LUETZEN}' THEN '{WEISSENFELS}' ELSE ags END,
+               CASE WHEN ags = '{LUETZEN}' THEN 'Weißenfels' ELSE name END, geom_25832
+          FROM municipalities"""
+    path = write_gpkg(conn, tmp_path / "teile.gpkg", Layer("VG250_KRS", DISTRICTS),
+                      Layer("VG250_GEM", parts))
+    report = run(conn, path, valid_from=VALID_FROM, dry_run=True)
+    [merged] = report["municipalities"]["merged"]
+    assert (merged["ags"], merged["successor_ags"]) == (LUETZEN, WEISSENFELS)
+    assert merged["share_of_area"] == pytest.approx(1.0, abs=1e-6)
+    [changed] = report["municipalities"]["changed"]
+    assert changed["area_km2_after"] == pytest.approx(
+        conn.execute(text("SELECT sum(area_km2) FROM municipalities WHERE ags IN (:a, :b)"),
+                     {"a": LUETZEN, "b": WEISSENFELS}).scalar_one(), abs=1e-4)
+
+
 def test_parcels_that_would_leave_the_region_reject_the_file(
         conn: Connection, tmp_path: Path, luetzen: dict[str, Any]) -> None:
     path = write_gpkg(conn, tmp_path / "shrunk.gpkg", Layer("VG250_KRS", DISTRICTS),
@@ -356,10 +376,34 @@ def _bad_files(conn: Connection, folder: Path) -> Iterator[tuple[str, bytes, dic
                                          f"FROM municipalities WHERE ags = '{LUETZEN}'"))
     yield "AGS of the wrong length", gpkg.read_bytes(), {}, 422, "VG250_GEM[0].AGS", \
         "kein 8-stelliger"
+    position = conn.execute(text("SELECT count(*) FROM municipalities WHERE ags < :a"),
+                            {"a": LUETZEN}).scalar_one()
+    gpkg = write_gpkg(conn, folder / "no_geometry.gpkg", Layer("VG250_KRS", DISTRICTS),
+                      Layer("VG250_GEM", f"SELECT ags, name, CASE WHEN ags <> '{LUETZEN}' "
+                                         "THEN geom_25832 END FROM municipalities UNION ALL "
+                                         f"SELECT '01001000', 'Flensburg', {FLENSBURG}"))
+    # the place in the file counts Flensburg (first by AGS), which the import leaves out
+    yield "a feature without geometry", gpkg.read_bytes(), {}, 422, \
+        f"VG250_GEM[{position + 1}].geometry", "not a GeoJSON geometry"
+    gpkg = write_gpkg(conn, folder / "no_name.gpkg", Layer("VG250_KRS", DISTRICTS),
+                      Layer("VG250_GEM", f"SELECT ags, CASE WHEN ags <> '{LUETZEN}' THEN name "
+                                         "END, geom_25832 FROM municipalities"))
+    yield "a municipality without name", gpkg.read_bytes(), {}, 422, \
+        f"VG250_GEM[{position}].GEN", f"Gemeinde {LUETZEN} hat keinen Namen"
     gpkg = write_gpkg(conn, folder / "names.gpkg", Layer("kreise", DISTRICTS),
                       Layer("gemeinden", MUNICIPALITIES))
     yield "layer missing", gpkg.read_bytes(), {"districts_layer": "kreise"}, 422, \
         "municipalities_layer", "Ebene 'VG250_GEM' fehlt"
+    plain = write_gpkg(conn, folder / "plain.gpkg", Layer("VG250_KRS", DISTRICTS),
+                       Layer("VG250_GEM", MUNICIPALITIES))
+    shapes = zipped_shapefiles(plain, folder / "plain.zip")
+    with zipfile.ZipFile(shapes) as source, \
+            zipfile.ZipFile(folder / "no_prj.zip", "w") as target:
+        for member in source.namelist():
+            if not member.endswith("VG250_KRS.prj"):
+                target.writestr(member, source.read(member))
+    yield "Shapefile without .prj", (folder / "no_prj.zip").read_bytes(), {}, 422, \
+        "VG250_KRS.crs", "kein Koordinatenbezugssystem"
     yield "unreadable GeoPackage", b"SQLite format 3\x00" + bytes(range(256)) * 8, {}, 422, \
         "file", "nicht lesbar"
     yield "broken ZIP", b"PK\x03\x04" + b"\x00" * 100, {}, 422, "file", "nicht lesbar"
@@ -371,6 +415,7 @@ def _bad_files(conn: Connection, folder: Path) -> Iterator[tuple[str, bytes, dic
         {"valid_from": "2015-12-31"}, 422, "valid_from", "vor dem gespeicherten"
 
 
+@pytest.mark.filterwarnings("ignore:.*(application_id|not a database).*:RuntimeWarning")
 def test_bad_files_are_refused_whole_naming_the_field(
         conn: Connection, clients: dict[str, Client], tmp_path: Path) -> None:
     admin = clients["admin"]

@@ -4,6 +4,9 @@ test's rolled-back transaction (``app.cli.main`` with the engine replaced)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,15 @@ from tests.test_boundary_import import (
     state,
     write_gpkg,
 )
-from tests.test_export_cli import gefis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gefis(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m app.cli`` with ``args`` against ``database_url``."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")

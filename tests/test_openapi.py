@@ -92,6 +92,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/collections/{collection_id}/tiles"),
     ("get", "/collections/{collection_id}/tiles/{tile_matrix_set_id}"),
     ("get", "/styles/gefis"), ("get", "/api/v1/exports/{name}"),
+    ("get", "/api/v1/raster/net-area.tif"), ("get", "/api/v1/imports/templates/{template}"),
 }
 
 
@@ -112,6 +113,7 @@ def test_public_operations_declare_the_key_optional_and_answer_without_one(
     for method, path in PUBLIC_OPERATIONS:
         url = path.format(parcel_id=1, site_id=1, ags="14713", framework_id=1,
                           collection_id="sites", feature_id=1, name="sites.geojson",
+                          template="parcels.csv",
                           **TILE_PATH).replace(
             "municipalities/14713", "municipalities/14713000")
         response = (http.get(url) if method == "get" else
@@ -125,7 +127,8 @@ def test_405_allows_every_documented_method_of_the_path(spec: dict[str, Any],
         documented = {m.upper() for m in item if m in METHODS}
         concrete = path.format(parcel_id=1, site_id=1, sale_id=1, enquiry_id=1, ags="14713",
                                name="zoning", framework_id=1, collection_id="sites",
-                               feature_id=1, **TILE_PATH)
+                               feature_id=1, import_id=1, template="parcels.csv",
+                               **TILE_PATH)
         response = http.request("TRACE" if "DELETE" in documented else "DELETE", concrete)
         assert response.status_code == 405, (path, response.status_code)
         allowed = {m.strip() for m in response.headers["allow"].split(",")}

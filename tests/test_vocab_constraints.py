@@ -38,6 +38,7 @@ BOUND: dict[Column, tuple[str, ...]] = {
     ("parcels", "marketing_status"): vocab.MARKETING_STATUS.codes,
     ("parcels", "owner_type"): vocab.OWNER_TYPE.codes,
     ("parcels", "public_fields"): DISCLOSABLE_FIELDS,
+    ("parcels", "suggested_restriction_causes"): vocab.RESTRICTION_CAUSE.codes,
     ("land_sales", "buyer_user_group"): vocab.USER_GROUP.codes,
     ("land_sales", "buyer_origin"): vocab.BUYER_ORIGIN.codes,
     ("enquiries", "user_group"): vocab.USER_GROUP.codes,
@@ -113,7 +114,8 @@ def test_array_columns_are_checked_as_arrays(
 ) -> None:
     shapes = {key: [shape for _, shape, _ in found] for key, found in listed.items()}
     assert {key for key, s in shapes.items() if s == ["array"]} == {
-        ("parcels", "restriction_causes"), ("parcels", "user_groups"), ("parcels", "public_fields")}
+        ("parcels", "restriction_causes"), ("parcels", "user_groups"), ("parcels", "public_fields"),
+        ("parcels", "suggested_restriction_causes")}
 
 
 def test_every_listing_check_is_compared(

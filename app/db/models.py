@@ -151,6 +151,8 @@ class LandSale(Timestamps, Base):
     geom_25832: Mapped[Any] = _geom("POINT", nullable=True)
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the file import that wrote the sale last (migration 0017)
+    import_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Enquiry(Timestamps, Base):

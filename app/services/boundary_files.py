@@ -257,9 +257,14 @@ def _read_layer(path: str, layer: str | None, name: str, level: Level,
             outside += 1
         else:
             label = cells[name_column][index] if name_column else None
-            chosen[int(fid)] = (index, ags, None if label is None else str(label).strip())
+            label = None if label is None else str(label).strip() or None
+            if label is None and level == "municipalities":
+                problems.append(FieldProblem(f"{name}[{index}].GEN",
+                                             f"Gemeinde {ags} hat keinen Namen", "required"))
+            chosen[int(fid)] = (index, ags, label)
     if problems:
-        raise _refuse(problems, f"Ebene {name}: {len(problems)} Gemeindeschlüssel ungültig")
+        raise _refuse(problems, f"Ebene {name}: {len(problems)} Objekte ohne gültigen "
+                                "Gemeindeschlüssel oder Namen")
     geometries: dict[int, bytes | None] = {}
     if chosen:
         _, fids2, wkb, _ = _read(path, layer, columns=[], fids=list(chosen), force_2d=True,

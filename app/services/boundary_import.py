@@ -54,6 +54,9 @@ MERGE_MIN_SHARE = 0.95
 SAME_VERTEX_TOLERANCE_M = 0.01
 #: Parcels listed by id in a refusal's detail (all are in the problem).
 LISTED_PARCELS = 20
+#: Statement time limit of an import (ms): locating every parcel near a changed boundary
+#: again takes longer than a request's statements may (``GEFIS_DB_STATEMENT_TIMEOUT_MS``).
+IMPORT_STATEMENT_TIMEOUT_MS = 600_000
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ def import_boundaries(conn: Connection, path: Path,
     }
     savepoint = conn.begin_nested()
     try:
+        previous_timeout = conn.execute(sql.CURRENT_TIMEOUT).scalar_one()
+        conn.execute(sql.SET_TIMEOUT, {"value": str(IMPORT_STATEMENT_TIMEOUT_MS)})
         report = _run(conn, layers, source, valid_from, options)
         report["file"] = {"name": options.file_name, "format": boundary_file.format,
                           "layers": {level: {"name": layer.name, "crs": f"EPSG:{layer.srid}",
@@ -124,6 +129,7 @@ def import_boundaries(conn: Connection, path: Path,
             conn.execute(sql.INSERT_IMPORT, {
                 "id": report["import_id"], "source": source, "valid_from": valid_from,
                 "file_name": options.file_name, "report": json.dumps(report)})
+        conn.execute(sql.SET_TIMEOUT, {"value": previous_timeout})
     except BaseException:
         savepoint.rollback()
         raise
@@ -195,21 +201,27 @@ def _intake(conn: Connection, layer: BoundaryLayer) -> list[Any]:
                                repair=True, limits=BOUNDARY_LIMITS, locate=False,
                                source=layer.name, field=layer.name)
     except InvalidInput as refused:
-        def renamed(problem: FieldProblem) -> FieldProblem:
-            name = problem.field or ""
-            head, _, rest = name.partition("]")
-            number = head.rpartition("[")[2]
-            if not number.isdigit():
-                return problem
-            index = layer.features[int(number)].index
-            return FieldProblem(f"{layer.name}[{index}]{rest}", problem.reason, problem.code)
-        problems = [renamed(p) for p in refused.problems]
+        problems = [_in_file(layer, p) for p in refused.problems]
         listed = "; ".join(f"{p.field}: {p.reason}" for p in problems[:10])
         raise InvalidInput(f"Ebene {layer.name}: {len(problems)} Geometrien abgelehnt: "
                            f"{listed}", problems=problems) from None
 
 
+def _in_file(layer: BoundaryLayer, problem: FieldProblem) -> FieldProblem:
+    """A refusal of the ``i``-th feature given to the intake, named by its place in the
+    layer instead (the intake saw only the region's features)."""
+    name = problem.field or ""
+    head, _, rest = name.partition("]")
+    number = head.rpartition("[")[2]
+    if not number.isdigit():
+        return problem
+    index = layer.features[int(number)].index
+    return FieldProblem(f"{layer.name}[{index}]{rest}", problem.reason, problem.code)
+
+
 def _plan(conn: Connection, layers: dict[Level, BoundaryLayer]) -> _Plan:
+    """Compare the file with the stored rows; refuse missing districts and municipalities
+    missing without a successor."""
     plan = _Plan()
     for level in ("districts", "municipalities"):
         plan.rows[level] = [dict(r._mapping) for r in conn.execute(

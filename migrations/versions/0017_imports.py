@@ -98,9 +98,9 @@ FUNCTIONS = f"""
 -- row of the report instead of failing the statement for the whole file.
 CREATE FUNCTION gefis_try_date(value text) RETURNS date LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-    IF value ~ '^\s*\d{{4}}-\d{{2}}-\d{{2}}([T ][0-9:.+Z-]*)?\s*$' THEN
+    IF value ~ '^\\s*\\d{{4}}-\\d{{2}}-\\d{{2}}([T ][0-9:.+Z-]*)?\\s*$' THEN
         RETURN left(btrim(value), 10)::date;
-    ELSIF value ~ '^\s*\d{{1,2}}\.\d{{1,2}}\.\d{{4}}\s*$' THEN
+    ELSIF value ~ '^\\s*\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{4}}\\s*$' THEN
         RETURN to_date(btrim(value), 'DD.MM.YYYY');
     END IF;
     RETURN NULL;

@@ -110,9 +110,11 @@ SUCCESSORS = text(f"""
      ORDER BY o.ags
 """)
 
-LOCK = text("LOCK TABLE districts, municipalities IN EXCLUSIVE MODE; "
-            "LOCK TABLE parcels, sites, site_partners, land_sales "
-            "IN SHARE ROW EXCLUSIVE MODE")
+#: Writers of parcels, sites and sales first (they lock their table, then read the
+#: boundaries for their foreign keys: the same order, so no deadlock), then the boundaries;
+#: plain reads go on.
+LOCK = text("LOCK TABLE parcels, sites, site_partners, land_sales IN SHARE ROW EXCLUSIVE MODE; "
+            "LOCK TABLE districts, municipalities IN EXCLUSIVE MODE")
 
 RESERVE_IMPORT_ID = text(
     "SELECT nextval(pg_get_serial_sequence('boundary_imports', 'id'))")
@@ -121,6 +123,10 @@ SET_CONTEXT = text("""
     SELECT set_config('gefis.boundary_valid_from', :valid_from, true),
            set_config('gefis.boundary_import', :import_id, true)
 """)
+
+CURRENT_TIMEOUT = text("SELECT current_setting('statement_timeout')")
+#: ``statement_timeout`` for the rest of the transaction (``:value``: ms, or with a unit).
+SET_TIMEOUT = text("SELECT set_config('statement_timeout', :value, true)")
 
 SET_REASON = text("SELECT set_config('gefis.reason', :reason, true)")
 CURRENT_REASON = text("SELECT coalesce(current_setting('gefis.reason', true), '')")

@@ -84,6 +84,7 @@ def intake(conn: Connection, rules: IntakeRules) -> None:
                             AND p.field = :field)
     """), {"field": f})
     conn.execute(text(f"ALTER TABLE {GEOM} ADD PRIMARY KEY (row_no)"))
+    conn.execute(text(f"ANALYZE {GEOM}"))
     _invalid(conn, rules)
     _areas(conn, rules)
     _locate(conn, rules)

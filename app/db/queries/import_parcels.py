@@ -123,6 +123,7 @@ def plan(conn: Connection, columns: Sequence[ParcelColumn], *,
                              AND p.external_id = t.t_external_id
     """))
     conn.execute(text(f"ALTER TABLE {PLAN} ADD PRIMARY KEY (row_no)"))
+    conn.execute(text(f"ANALYZE {PLAN}"))
     _resolve_sites(conn)
     _check(conn, columns, districts)
 
@@ -248,6 +249,13 @@ def derive(conn: Connection) -> None:
                              airport_km = ST_Distance(pl.geom_25832, a.g) / 1000.0
           FROM j, a WHERE pl.geom_changed AND pl.action IN ('created', 'updated')
     """))
+
+
+def reshaped_rows(conn: Connection) -> list[int]:
+    """Rows to be written with a new shape (their raster statistics are due)."""
+    return [r for (r,) in conn.execute(text(
+        f"SELECT row_no FROM {PLAN} WHERE geom_changed AND action IN ('created', 'updated') "
+        "ORDER BY row_no"))]
 
 
 def create_sites(conn: Connection) -> int:

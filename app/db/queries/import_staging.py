@@ -71,15 +71,11 @@ def _clean(raw: str) -> str:
     return f"nullif(btrim({raw}), '')"
 
 
-def _codes(column: ImportColumn) -> str:
-    assert column.vocabulary is not None
-    return "ARRAY[" + ", ".join(_lit(c) for c in column.vocabulary.codes) + "]::text[]"
-
-
 def _code_sql(column: ImportColumn, value: str) -> str:
     """The vocabulary's spelling of ``value`` (matched ignoring case), else NULL."""
-    return (f"(SELECT c FROM unnest({_codes(column)}) c "
-            f"WHERE lower(c) = lower({value}) LIMIT 1)")
+    assert column.vocabulary is not None
+    cases = " ".join(f"WHEN {_lit(c.lower())} THEN {_lit(c)}" for c in column.vocabulary.codes)
+    return f"CASE lower({value}) {cases} END"
 
 
 def typed_sql(column: ImportColumn) -> str:
@@ -92,8 +88,7 @@ def typed_sql(column: ImportColumn) -> str:
         if column.vocabulary is None:
             return f"(SELECT array_agg(e) FROM {items} i)"
         return (f"(SELECT CASE WHEN bool_and(c IS NOT NULL) THEN array_agg(DISTINCT c) END "
-                f"FROM {items} i LEFT JOIN unnest({_codes(column)}) c "
-                "ON lower(c) = lower(i.e))")
+                f"FROM (SELECT {_code_sql(column, 'i.e')} AS c FROM {items} i) codes)")
     if column.vocabulary is not None:
         return _code_sql(column, raw)
     if t is FieldType.NUMBER:
@@ -125,6 +120,7 @@ def type_rows(conn: Connection, columns: Sequence[ImportColumn], srid: int | Non
         f"CASE WHEN CAST(:srid AS integer) IS NOT NULL THEN {geometry} END AS geom_in"
         f"{', ' + typed if typed else ''} FROM {STAGING} s"), {"srid": srid})
     conn.execute(text(f"ALTER TABLE {TYPED} ADD PRIMARY KEY (row_no)"))
+    conn.execute(text(f"ANALYZE {TYPED}"))  # temporary tables get no automatic statistics
 
 
 def _problem(field: str, code: str, message_sql: str, where: str) -> str:

@@ -30,6 +30,7 @@ from app.domain.roles import Principal, Role
 from app.services.geometry_input import OUTSIDE_TOLERANCE
 from app.services.imports.reader import ImportSource, open_source
 from app.services.imports.staging import StagedFile, stage
+from app.services.raster import fill_raster_columns
 from app.settings import Settings
 
 #: Problems returned with an outcome (all of them are in the stored report).
@@ -182,6 +183,8 @@ def _run_parcels(conn: Connection, import_id: int, principal: Principal, source:
         conn.execute(text("SELECT set_config('gefis.import_id', :id, true)"),
                      {"id": str(import_id)})
         import_parcels.derive(conn)
+        fill_raster_columns(conn, import_parcels.PLAN, "row_no",
+                            ids=import_parcels.reshaped_rows(conn))
         counts["sites_created"] = import_parcels.create_sites(conn)
         import_parcels.write(conn, columns)
     if not rejected and options.complete:
