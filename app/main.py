@@ -95,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_problem_handlers(app)
     # The last added is the outermost: bodies are read (and sized) before a request queues.
     app.add_middleware(AdmissionGate, admission=app.state.admission)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       uploads=(("/api/v1/imports", settings.import_max_bytes),
+                                ("/api/v1/boundaries/imports", settings.import_max_bytes)))
     app.include_router(health.router)
     app.include_router(vocabularies.router)
     app.include_router(summary.router)  # before /parcels/{parcel_id}

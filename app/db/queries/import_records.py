@@ -42,7 +42,7 @@ def update_import(engine_or_conn: Engine | Connection, import_id: int,
     params = {k: json.dumps(v) if k in json_columns else v for k, v in values.items()}
     statement = text(f"UPDATE imports SET {sets + ', ' if sets else ''}heartbeat_at = now() "
                      "WHERE id = :import_id")
-    if isinstance(engine_or_conn, Engine):
+    if not isinstance(engine_or_conn, Connection):  # an engine (or one that stands in for it)
         with engine_or_conn.begin() as conn:
             conn.execute(statement, {**params, "import_id": import_id})
     else:

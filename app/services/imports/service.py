@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 from sqlalchemy import Connection, Engine, text
 
 from app.db.queries import import_parcels, import_records
 from app.db.queries.import_geometry import IntakeRules, intake
 from app.db.queries.import_staging import PROBLEMS, cell_problems, error_count, type_rows
 from app.db.session import write_transaction
-from app.domain.errors import FieldProblem, GefisError
+from app.domain.crs import EPSG_PATTERN
+from app.domain.errors import FieldProblem, GefisError, InvalidInput
 from app.domain.import_columns import SPECS
 from app.domain.roles import Principal, Role
 from app.services.geometry_input import OUTSIDE_TOLERANCE
@@ -96,6 +98,28 @@ def _row_field(row: int | None, name: str | None) -> str | None:
     if row is None:
         return name
     return f"rows[{row}]" + (f".{name}" if name else "")
+
+
+def import_srid(text_value: str | None) -> int | None:
+    """The EPSG code a ``crs`` option names (``EPSG:31468``, an OGC URI, ``CRS84``); any
+    code pyproj knows. ``None`` when not given.
+
+    >>> import_srid("EPSG:31468"), import_srid("http://www.opengis.net/def/crs/EPSG/0/25833")
+    (31468, 25833)
+    """
+    if text_value is None:
+        return None
+    if text_value.strip().upper().endswith("CRS84"):
+        return 4326
+    match = EPSG_PATTERN.match(text_value.strip())
+    if match is not None:
+        try:
+            CRS.from_epsg(int(match.group(1)))
+            return int(match.group(1))
+        except CRSError:
+            pass
+    raise InvalidInput.for_field("crs", f"unbekanntes Koordinatensystem „{text_value}“ "
+                                 "(erwartet z. B. EPSG:25832)", "unknown_crs")
 
 
 def crs_box(srid: int) -> tuple[float, float, float, float]:
