@@ -141,8 +141,9 @@ def _metadata(metadata: Iterable[Any], annotation: Any) -> list[Any]:
 
 def _parcel_columns() -> tuple[ImportColumn, ...]:
     columns = [
+        # (not "ID": a GEFIS export's column ``id`` is the parcel's own id)
         ImportColumn("external_id", FieldType.STRING,
-                     ("Flurstück", "Flurstueck", "Kennung", "ID", "Fläche_ID"),
+                     ("Flurstück", "Flurstueck", "Kennung", "Fläche_ID"),
                      column="external_id", required=True, max_length=100,
                      description="Key of the parcel in the district (unique per district)"),
         ImportColumn("site_name", FieldType.STRING, ("Standort", "Gewerbegebiet", "Standortname"),

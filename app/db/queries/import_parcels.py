@@ -138,7 +138,8 @@ def _resolve_sites(conn: Connection) -> None:
     """))
     conn.execute(text(f"""
         UPDATE {PLAN} pl SET site_id = s.id FROM sites s
-         WHERE pl.t_site_id IS NOT NULL AND s.id = pl.t_site_id AND s.withdrawn_at IS NULL
+         WHERE pl.t_site_id IS NOT NULL AND s.id = pl.t_site_id
+           AND (s.withdrawn_at IS NULL OR s.id = pl.p_site_id)
     """))
     conn.execute(text(f"""
         WITH matches AS (

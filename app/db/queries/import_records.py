@@ -104,20 +104,31 @@ def report_problems(conn: Connection, import_id: int, limit: int | None = None
     return [dict(r._mapping) for r in rows]
 
 
-def report_lines(conn: Connection, import_id: int) -> Iterator[dict[str, Any]]:
-    """Every row of the report (one per problem; a row without problems once)."""
-    result = conn.execution_options(yield_per=5000).execute(text("""
-        SELECT r.row_no AS row, r.external_id, r.district_ags, r.action, r.parcel_id,
-               r.land_sale_id, array_to_string(r.changed_fields, ';') AS changed_fields,
-               p.field, p.code, p.message, p.severity
-          FROM import_rows r
-          LEFT JOIN import_problems p ON p.import_id = r.import_id AND p.row_no = r.row_no
-         WHERE r.import_id = :id
-        UNION ALL
-        SELECT NULL, NULL, NULL, 'rejected', NULL, NULL, NULL, p.field, p.code, p.message,
-               p.severity
-          FROM import_problems p WHERE p.import_id = :id AND p.row_no IS NULL
-         ORDER BY 1 NULLS FIRST, 8
-    """), {"id": import_id})
-    for row in result:
+def report_lines(conn: Connection, import_id: int, page_rows: int = 5000
+                 ) -> Iterator[dict[str, Any]]:
+    """Every line of the report: the file's own problems first, then each row in file order
+    (one line per problem; a row without problems once). Read a page at a time."""
+    for row in conn.execute(text(
+            "SELECT NULL AS row, NULL AS external_id, NULL AS district_ags, 'rejected' AS "
+            "action, NULL AS parcel_id, NULL AS land_sale_id, NULL AS changed_fields, field, "
+            "code, message, severity FROM import_problems WHERE import_id = :id "
+            "AND row_no IS NULL ORDER BY seq"), {"id": import_id}):
         yield dict(row._mapping)
+    after = 0
+    while True:
+        rows = conn.execute(text("""
+            SELECT r.seq, r.row_no AS row, r.external_id, r.district_ags, r.action,
+                   r.parcel_id, r.land_sale_id,
+                   array_to_string(r.changed_fields, ';') AS changed_fields,
+                   p.field, p.code, p.message, p.severity
+              FROM (SELECT * FROM import_rows WHERE import_id = :id AND seq > :after
+                     ORDER BY seq LIMIT :n) r
+              LEFT JOIN import_problems p ON p.import_id = r.import_id AND p.row_no = r.row_no
+             ORDER BY r.seq, p.seq
+        """), {"id": import_id, "after": after, "n": page_rows}).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            line = dict(row._mapping)
+            after = line.pop("seq")
+            yield line

@@ -42,8 +42,20 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+#: Every temporary table of an import (dropped at its end, or before the next one when
+#: several imports share a transaction, as in the tests).
+TEMP_TABLES = (STAGING, PROBLEMS, TYPED, "import_geom", "import_geom_edge", "import_plan",
+               "import_sales")
+
+
+def drop_staging(conn: Connection) -> None:
+    """Drop the import's temporary tables, if they exist."""
+    conn.execute(text("DROP TABLE IF EXISTS " + ", ".join(f"pg_temp.{t}" for t in TEMP_TABLES)))
+
+
 def create_staging(conn: Connection, columns: Sequence[ImportColumn]) -> list[str]:
     """Create ``import_staging`` for ``columns``; returns its column names in COPY order."""
+    drop_staging(conn)
     names = ["row_no", "geom_hex", "wkt", "lon", "lat", *(f"r_{c.name}" for c in columns)]
     conn.execute(text(
         f"CREATE TEMP TABLE {STAGING} (row_no integer PRIMARY KEY, geom_hex text, wkt text, "
@@ -100,7 +112,7 @@ def typed_sql(column: ImportColumn) -> str:
         return (f"CASE WHEN lower({raw}) IN {_TRUE} THEN true "
                 f"WHEN lower({raw}) IN {_FALSE} THEN false END")
     if t is FieldType.DATE:
-        return f"gefis_try_date({raw})"
+        return f"gefis_try_date(replace({raw}, '/', '-'))"  # XLSX dates: 2020/12/31
     return raw
 
 

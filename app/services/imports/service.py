@@ -23,7 +23,13 @@ from sqlalchemy import Connection, Engine, text
 
 from app.db.queries import import_parcels, import_records
 from app.db.queries.import_geometry import IntakeRules, intake
-from app.db.queries.import_staging import PROBLEMS, cell_problems, error_count, type_rows
+from app.db.queries.import_staging import (
+    PROBLEMS,
+    cell_problems,
+    drop_staging,
+    error_count,
+    type_rows,
+)
 from app.db.session import write_transaction
 from app.domain.crs import EPSG_PATTERN
 from app.domain.errors import FieldProblem, GefisError, InvalidInput
@@ -107,7 +113,7 @@ def import_srid(text_value: str | None) -> int | None:
     >>> import_srid("EPSG:31468"), import_srid("http://www.opengis.net/def/crs/EPSG/0/25833")
     (31468, 25833)
     """
-    if text_value is None:
+    if text_value is None or not text_value.strip():
         return None
     if text_value.strip().upper().endswith("CRS84"):
         return 4326
@@ -226,9 +232,11 @@ def _run_parcels(conn: Connection, import_id: int, principal: Principal, source:
         conn, import_id, status=status, crs=f"EPSG:{staged.srid}" if staged.srid else None,
         rows_read=staged.rows, rows_validated=staged.rows, rows_written=written,
         counts=counts, columns=staged.columns_json(), finished_at=_now(conn))
-    return ImportOutcome(import_id, status, counts,
-                         import_records.problems_json(conn, LISTED_PROBLEMS),
-                         staged.columns_json())
+    outcome = ImportOutcome(import_id, status, counts,
+                            import_records.problems_json(conn, LISTED_PROBLEMS),
+                            staged.columns_json())
+    drop_staging(conn)
+    return outcome
 
 
 def _now(conn: Connection) -> Any:
