@@ -32,11 +32,11 @@ from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES
 from app.db.queries import import_records
 from app.domain.errors import BadRequest, InvalidInput, NotFound
 from app.domain.roles import Principal
+from app.services.imports.crs import import_srid
 from app.services.imports.jobs import STALE_AFTER_S, run_in_background, upload_folder
 from app.services.imports.service import (
     ImportOptions,
     ImportRejected,
-    import_srid,
     run_import,
     start_import,
 )

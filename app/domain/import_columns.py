@@ -176,7 +176,7 @@ def _sale_columns() -> tuple[ImportColumn, ...]:
                             description=description, **{**b(LandSaleFields, name), **kw})
 
     return (
-        col("external_id", FieldType.STRING, ("Kaufpreisnummer", "KP_Nr", "Vertrag", "ID"),
+        col("external_id", FieldType.STRING, ("Kaufpreisnummer", "KP_Nr", "Vertrag"),
             "Key of the sale (e.g. the valuation board's contract number)", required=True),
         col("sale_date", FieldType.DATE, ("Kaufdatum", "Vertragsdatum", "Datum"),
             "Date of the contract", required=True),

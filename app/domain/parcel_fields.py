@@ -153,7 +153,7 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
     ParcelField("id", "p.id", T.INTEGER, "Parcel id", nullable=False, sortable=True, tile=True,
                 filters=(FilterParam("ids", Op.IN, "Parcel ids", http=False),)),
     _text("external_id", "The district's own key of the parcel (unique per district)",
-          aliases=("Flurstück", "Flurstueck", "Kennung", "ID"), text_search=True),
+          aliases=("Flurstück", "Flurstueck", "Kennung"), text_search=True),
     _text("name", "Name of the parcel", aliases=("Name", "Bezeichnung"), text_search=True),
     ParcelField("site_id", "p.site_id", T.INTEGER, "Site (Standort) the parcel belongs to",
                 nullable=False, tile=True,

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, text
 from app.db.queries.import_staging import PROBLEMS, TYPED, add_problems
 
 GEOM = "import_geom"
+_TYPE_NAMES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class IntakeRules:
     max_outside_share: float
     field: str = "geometry"
     allowed_types: tuple[str, ...] = ("POLYGON", "MULTIPOLYGON")
+    #: whether a row without a geometry is refused here (a land sale may name its
+    #: municipality instead, and checks that itself)
+    required: bool = True
 
 
 def intake(conn: Connection, rules: IntakeRules) -> None:
@@ -57,9 +61,12 @@ def intake(conn: Connection, rules: IntakeRules) -> None:
               "x1": rules.crs_box[2], "y1": rules.crs_box[3],
               "max_vertices": rules.max_vertices, "types": list(rules.allowed_types)}
     f = rules.field
-    add_problems(conn, f, "required", "'Geometrie fehlt oder ist nicht lesbar'",
-                 "geom_in IS NULL")
-    types = " oder ".join(t.title().replace("poly", "Poly") for t in rules.allowed_types)
+    if rules.required:
+        add_problems(conn, f, "required", "'Geometrie fehlt'",
+                     "geom_in IS NULL AND nullif(btrim(wkt), '') IS NULL")
+    add_problems(conn, f, "unreadable", "'Geometrie ist nicht lesbar (WKT)'",
+                 "geom_in IS NULL AND nullif(btrim(wkt), '') IS NOT NULL")
+    types = " oder ".join(_TYPE_NAMES[t] for t in rules.allowed_types)
     add_problems(conn, f, "geometry_type",
                  f"format('nur {types} erlaubt, nicht %s', GeometryType(geom_in))",
                  "geom_in IS NOT NULL AND GeometryType(geom_in) <> ALL (:types)", params)

@@ -184,7 +184,8 @@ def _check(conn: Connection, columns: Sequence[ParcelColumn],
         add_problems(conn, "site_id", "district_not_allowed",
                      "format('Standort %s liegt im Kreis %s, in dem Sie nicht schreiben dürfen',"
                      " pl.site_id, s.district_ags)",
-                     "s.id = pl.site_id AND s.district_ags <> ALL (:districts)",
+                     "s.id = pl.site_id AND s.district_ags <> ALL (:districts) "
+                     "AND (pl.parcel_id IS NULL OR pl.site_id IS DISTINCT FROM pl.p_site_id)",
                      {"districts": sorted(districts)}, table=f"{PLAN} pl, sites s")
     for name in ("category", "user_groups"):
         add_problems(conn, name, "required",

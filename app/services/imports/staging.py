@@ -34,6 +34,7 @@ RowsFn = Callable[[int], None]
 class StagedFile:
     """What was staged: the columns understood, the rows read, and the file's CRS."""
 
+    kind: str
     match: ColumnMatch
     present: tuple[ImportColumn, ...]
     rows: int
@@ -112,4 +113,4 @@ def stage(conn: Connection, source: ImportSource, spec: ImportSpec,
             rows += n
             if on_rows is not None:
                 on_rows(rows)
-    return StagedFile(match, present, rows, srid)
+    return StagedFile(spec.kind, match, present, rows, srid)
