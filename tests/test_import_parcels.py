@@ -45,15 +45,7 @@ def run_file(conn: Connection, settings: Settings, path: Path, principal: Princi
     engine: Any = SavepointEngine(conn)  # the app's engine, as the HTTP tests have it
     opts = ImportOptions(**options)
     import_id = start_import(engine, principal, path.name, path.stat().st_size, opts)
-    try:
-        return run_import(engine, principal, path, path.name, opts, settings, import_id)
-    finally:
-        # The import's temporary tables are dropped at COMMIT; the test never commits, so
-        # drop them before the next import of the same test.
-        for (name,) in conn.execute(text(
-                "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema() "
-                "AND relkind = 'r' AND relname LIKE 'import%'")).all():
-            conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+    return run_import(engine, principal, path, path.name, opts, settings, import_id)
 
 
 def reject_file(conn: Connection, settings: Settings, path: Path,

@@ -180,6 +180,22 @@ def test_a_sold_parcel_cannot_be_made_available_again(
     assert data_counts(conn) == before
 
 
+def test_a_parcel_of_a_withdrawn_site_cannot_be_marketed_again_by_a_file(
+        conn: Connection, settings: Settings, tmp_path: Path) -> None:
+    """The database refuses a marketed parcel on a withdrawn site (migration 0005); a file
+    asking for one is a problem of its row, not a failed import."""
+    parcel = conn.execute(text(
+        "SELECT p.external_id, ST_AsText(p.geom_25832) AS wkt FROM parcels p JOIN sites s "
+        "ON s.id = p.site_id WHERE s.withdrawn_at IS NOT NULL "
+        "AND p.marketing_status = 'zurueckgezogen' ORDER BY p.id LIMIT 1")).one()
+    path = write_csv(tmp_path, [[parcel.wkt, parcel.external_id, "verfuegbar"]],
+                     header=("WKT", "external_id", "marketing_status"))
+    before = data_counts(conn)
+    outcome = reject_file(conn, settings, path, crs_srid=25832)
+    assert {row for row, _, _ in error_problems(conn, outcome.import_id)} == {1}
+    assert data_counts(conn) == before
+
+
 @pytest.mark.parametrize(("header", "missing"), [
     (("WKT", "site_name", "category", "user_groups"), "external_id"),
     (("external_id", "site_name", "category", "user_groups"), "geometry")],

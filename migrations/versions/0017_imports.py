@@ -9,7 +9,9 @@ the bulk path's hooks in the parcel triggers.
 - ``import_problems``: the row-level report (row, field, code, German message).
 - ``parcel_history.import_id`` and ``land_sales.import_id``: every change an import makes
   names the import (from ``SET LOCAL gefis.import_id``).
-- The bulk path derives location and distances set-based before it writes. With
+- The bulk path derives location and distances set-based before it writes, and its history
+  is written per statement (``gefis_parcels_history_bulk``, the same rows the per-row trigger
+  writes, from the statement's transition tables). With
   ``SET LOCAL gefis.bulk_derived = 'on'`` the per-row trigger keeps the municipality,
   district and distances of an INSERT or UPDATE that already carries them (the import
   computed them with the same rules, in one statement for the whole file); any other
@@ -122,9 +124,13 @@ $$;
 
 CREATE OR REPLACE FUNCTION gefis_parcels_history() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    new_row jsonb := to_jsonb(NEW);
+    new_row jsonb;
     diff jsonb := '{{}}'::jsonb;
 BEGIN
+    IF current_setting('gefis.bulk_derived', true) = 'on' THEN
+        RETURN NULL;  -- written per statement by gefis_parcels_history_bulk()
+    END IF;
+    new_row := to_jsonb(NEW);
     IF TG_OP = 'UPDATE' THEN
         IF NEW.version = OLD.version THEN
             RETURN NULL;
@@ -140,6 +146,38 @@ BEGIN
                                 row_after, import_id)
     VALUES (NEW.id, lower(TG_OP), gefis_now(), gefis_actor(),
             nullif(current_setting('gefis.reason', true), ''), diff, new_row, gefis_import_id());
+    RETURN NULL;
+END $$;
+
+-- The bulk path's history: the same rows as gefis_parcels_history() writes one by one, for
+-- all rows of an INSERT or UPDATE statement at once (transition tables).
+CREATE FUNCTION gefis_parcels_history_bulk() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('gefis.bulk_derived', true) IS DISTINCT FROM 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO parcel_history (parcel_id, operation, changed_at, actor, reason, changes,
+                                    row_after, import_id)
+        SELECT n.id, 'insert', gefis_now(), gefis_actor(),
+               nullif(current_setting('gefis.reason', true), ''), '{{}}'::jsonb, to_jsonb(n),
+               gefis_import_id()
+          FROM new_rows n ORDER BY n.id;
+    ELSE
+        INSERT INTO parcel_history (parcel_id, operation, changed_at, actor, reason, changes,
+                                    row_after, import_id)
+        SELECT n.id, 'update', gefis_now(), gefis_actor(),
+               nullif(current_setting('gefis.reason', true), ''),
+               (SELECT coalesce(jsonb_object_agg(a.key, jsonb_build_object('old', b.value,
+                                                                           'new', a.value)),
+                                '{{}}'::jsonb)
+                  FROM jsonb_each(to_jsonb(n) - {_NOT_A_CHANGE}) a
+                  JOIN jsonb_each(to_jsonb(o)) b USING (key)
+                 WHERE a.value IS DISTINCT FROM b.value),
+               to_jsonb(n), gefis_import_id()
+          FROM new_rows n JOIN old_rows o ON o.id = n.id
+         WHERE n.version <> o.version ORDER BY n.id;
+    END IF;
     RETURN NULL;
 END $$;
 
@@ -232,6 +270,12 @@ def upgrade() -> None:
     op.execute(TABLES)
     op.execute(FUNCTIONS)
     op.execute("""
+        CREATE TRIGGER parcels_history_bulk_insert AFTER INSERT ON parcels
+            REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION gefis_parcels_history_bulk();
+        CREATE TRIGGER parcels_history_bulk_update AFTER UPDATE ON parcels
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION gefis_parcels_history_bulk();
         CREATE TRIGGER import_problems_append_only BEFORE UPDATE OR DELETE ON import_problems
             FOR EACH ROW EXECUTE FUNCTION gefis_refuse_change('import reports are append-only');
         CREATE TRIGGER import_rows_append_only BEFORE UPDATE OR DELETE ON import_rows
@@ -240,6 +284,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS parcels_history_bulk_insert ON parcels")
+    op.execute("DROP TRIGGER IF EXISTS parcels_history_bulk_update ON parcels")
+    op.execute("DROP FUNCTION IF EXISTS gefis_parcels_history_bulk()")
     op.execute(_PREVIOUS)
     op.execute("DROP FUNCTION IF EXISTS gefis_import_id()")
     op.execute("DROP FUNCTION IF EXISTS gefis_try_date(text)")

@@ -31,10 +31,11 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import rasterio.windows
 import shapely
 from exactextract import exact_extract
 from exactextract.feature import JSONFeatureSource
-from exactextract.raster import RasterioRasterSource
+from exactextract.raster import NumPyRasterSource, RasterioRasterSource
 from pyproj import CRS, Transformer
 from rasterio.errors import RasterioIOError
 from sqlalchemy import Connection, text
@@ -160,6 +161,34 @@ def _in_raster_crs(geoms: np.ndarray, raster_crs: Any) -> np.ndarray:
     return reprojected
 
 
+#: Largest window (pixels) read into memory at once for a chunk of shapes; beyond it,
+#: exactextract reads the raster block by block itself (slower: a read per shape).
+MAX_WINDOW_PIXELS = 50_000_000
+
+
+def _window_source(dataset: Any, shapes: np.ndarray) -> Any:
+    """The raster under ``shapes`` as exactextract's source: the window around all of them
+    read once into memory (nodata as NaN), or, for a huge window, the dataset itself."""
+    xmin, ymin, xmax, ymax = shapely.total_bounds(shapes)
+    if not np.isfinite(xmin):
+        return RasterioRasterSource(dataset)
+    exact = rasterio.windows.from_bounds(xmin, ymin, xmax, ymax, dataset.transform)
+    col, row = math.floor(exact.col_off), math.floor(exact.row_off)
+    window = rasterio.windows.Window(col, row, math.ceil(exact.col_off + exact.width) - col,
+                                     math.ceil(exact.row_off + exact.height) - row)
+    full = rasterio.windows.Window(0, 0, dataset.width, dataset.height)
+    try:
+        window = window.intersection(full)
+    except rasterio.errors.WindowError:  # nothing of the raster under the shapes
+        return RasterioRasterSource(dataset)
+    if window.width * window.height > MAX_WINDOW_PIXELS:
+        return RasterioRasterSource(dataset)
+    values = dataset.read(1, window=window, masked=True).astype("float64").filled(np.nan)
+    left, bottom, right, top = rasterio.windows.bounds(window, dataset.transform)
+    return NumPyRasterSource(values, left, bottom, right, top,
+                             srs_wkt=dataset.crs.to_wkt())
+
+
 def _extract(path: Path, label: str, geoms: np.ndarray, ops: list[str]
              ) -> list[dict[str, Any]]:
     """exactextract's ``ops`` per geometry (in order) on the raster ``path``."""
@@ -168,7 +197,7 @@ def _extract(path: Path, label: str, geoms: np.ndarray, ops: list[str]
         features = [{"type": "Feature", "properties": {"n": n},
                      "geometry": shapely.geometry.mapping(shape)}
                     for n, shape in enumerate(shapes)]
-        rows = exact_extract(RasterioRasterSource(dataset),
+        rows = exact_extract(_window_source(dataset, shapes),
                              JSONFeatureSource(features, srs_wkt=dataset.crs.to_wkt()),
                              ops, include_cols=["n"], output="geojson")
     result: list[dict[str, Any]] = [{}] * len(features)
