@@ -18,6 +18,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from app.domain.errors import GefisError
+from app.services.imports.service import ImportRejected
 from app.settings import Settings
 from tests.test_import_parcels import (
     LEIPZIG,
@@ -62,10 +63,8 @@ def _file(conn: Connection, folder: Path, **bad: Any) -> Path:
 
 def _expand(wkt: str, x: float, y: float) -> str:
     """``{x}``, ``{y}``, ``{x}+200`` and ``{y}+200`` in ``wkt`` as numbers."""
-    for offset in (200, 0):
-        wkt = wkt.replace(f"{{x}}+{offset}", str(x + offset)).replace(
-            f"{{y}}+{offset}", str(y + offset))
-    return wkt.replace("{x}", str(x)).replace("{y}", str(y))
+    return (wkt.replace("{x}+200", str(x + 200)).replace("{y}+200", str(y + 200))
+            .replace("{x}", str(x)).replace("{y}", str(y)))
 
 
 #: case: (the bad cells of row 3, the problems expected: (row, field, code)).
@@ -121,15 +120,16 @@ def test_one_bad_row_rejects_the_file_and_the_report_names_its_row_and_field(
 def test_the_rejection_names_the_row_and_field_of_each_problem(
         conn: Connection, settings: Settings, tmp_path: Path) -> None:
     path = _file(conn, tmp_path, category="foo", available_from="2021-02-30")
-    with pytest.raises(GefisError) as caught:
+    with pytest.raises(ImportRejected) as caught:
         run_file(conn, settings, path, crs_srid=25832)
     assert caught.value.status == 422
     assert {(p.field, p.code) for p in caught.value.problems} >= {
         ("rows[3].available_from", "unreadable"), ("rows[3].category", "unknown_code")}
     stored = conn.execute(text(
-        "SELECT message FROM import_problems WHERE import_id = (SELECT max(id) FROM imports) "
-        "AND field = 'category' AND code = 'unknown_code'")).scalar_one()
-    assert "foo" in stored
+        "SELECT message FROM import_problems WHERE import_id = :id "
+        "AND field = 'category' AND code = 'unknown_code'"),
+        {"id": caught.value.outcome.import_id}).scalar_one()
+    assert "„foo“" in stored
 
 
 def test_a_bow_tie_is_repaired_on_request_and_the_report_notes_it(
@@ -192,7 +192,7 @@ def test_a_parcel_of_a_withdrawn_site_cannot_be_marketed_again_by_a_file(
                      header=("WKT", "external_id", "marketing_status"))
     before = data_counts(conn)
     outcome = reject_file(conn, settings, path, crs_srid=25832)
-    assert {row for row, _, _ in error_problems(conn, outcome.import_id)} == {1}
+    assert error_problems(conn, outcome.import_id) == {(1, "site_id", "withdrawn_site")}
     assert data_counts(conn) == before
 
 

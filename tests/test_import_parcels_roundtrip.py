@@ -40,7 +40,7 @@ from tests.test_import_parcels import (
 
 #: The export formats read back, and the import options they need (CSV and XLSX carry WKT
 #: without a CRS).
-FORMATS = {"gpkg": {}, "shp.zip": {}, "fgb": {}, "csv": {"crs_srid": 25832},
+FORMATS: dict[str, dict[str, Any]] = {"gpkg": {}, "shp.zip": {}, "fgb": {}, "csv": {"crs_srid": 25832},
            "xlsx": {"crs_srid": 25832}}
 SIDE_10_HA = math.sqrt(100_000.0)
 

@@ -205,9 +205,12 @@ def test_the_command_computes_every_parcel_once(conn: Connection, settings: Sett
                   "count(*) FILTER (WHERE flood_hazard_share IS NULL), count(*) FROM parcels "
                   "WHERE ST_Within(geom_25832, ST_MakeEnvelope(:a, :b, :c, :d, 25832))")
     box_params = dict(zip("abcd", extent, strict=True))
+    # the demo loader computed them: forget them (in this test's transaction) to recompute
+    conn.execute(text("UPDATE parcels SET slope_mean_pct = NULL, slope_max_pct = NULL, "
+                      "flood_hazard_share = NULL"))
     before = _parcel_state(conn)
     missing_slope, _, total = conn.execute(inside, box_params).one()
-    assert total == len(before) and missing_slope >= 600  # the demo's 630 have none yet
+    assert total == len(before) and missing_slope >= 600
 
     args = build_parser().parse_args(["raster-stats"])
     assert args.func(args, conn=conn) == 0
@@ -301,3 +304,24 @@ def test_the_database_refuses_a_suggestion_outside_the_vocabulary(conn: Connecti
         with pytest.raises(IntegrityError) as caught, conn.begin_nested():
             conn.execute(update, {"c": causes, "id": parcel_id})
         assert "ck_parcels__suggested_restriction_causes__vocab" in str(caught.value)
+
+
+def test_the_demo_loader_stores_each_parcels_statistics(conn: Connection,
+                                                        settings: Settings) -> None:
+    """Every demo parcel inside the rasters has its statistics from the load, as a create
+    through the API would, and they are the ones computed for its shape alone."""
+    assert settings.raster_slope_path is not None and settings.raster_flood_path is not None
+    with rasterio.open(settings.raster_slope_path) as dataset:
+        box = dict(zip("abcd", tuple(dataset.bounds), strict=True))
+    missing, total = conn.execute(text(
+        "SELECT count(*) FILTER (WHERE slope_mean_pct IS NULL OR flood_hazard_share IS NULL), "
+        "count(*) FROM parcels WHERE is_synthetic "
+        "AND ST_Within(geom_25832, ST_MakeEnvelope(:a, :b, :c, :d, 25832))"), box).one()
+    assert total >= 600 and missing == 0
+    sample = conn.execute(text(
+        "SELECT ST_AsBinary(geom_25832), slope_mean_pct, slope_max_pct, flood_hazard_share, "
+        "suggested_restriction_causes FROM parcels WHERE flood_hazard_share > 0.1 "
+        "ORDER BY id LIMIT 1")).one()
+    sources = RasterSources(settings.raster_slope_path, settings.raster_flood_path)
+    assert zonal_stats([bytes(sample[0])], sources) == [RasterStats(*sample[1:4])]
+    assert "hochwasser" in sample[4]

@@ -52,6 +52,12 @@ UNBOUND: frozenset[Column] = frozenset({
     ("districts", "state"),            # the three federal states of the Revier
     ("parcel_history", "operation"),   # written by the history trigger only
     ("demand_frameworks", "method"),   # no writer in the application yet
+    ("imports", "kind"),               # the import kinds of app/domain/import_columns.py
+    ("imports", "status"),             # written by the import service only
+    ("import_rows", "action"),         # written by the import service only
+    ("import_problems", "severity"),   # written by the import service only
+    ("boundary_versions", "change"),   # written by the boundary triggers only
+    ("boundary_versions", "level"),    # district or municipality
 })
 
 #: ``col = ANY (ARRAY[...])`` (scalar) or ``col <@ ARRAY[...]`` (array), as PostgreSQL

@@ -25,7 +25,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import Engine
 
-from app.api.auth import InternalReaderDep, WriterDep
+from app.api.auth import OPTIONAL_API_KEY, InternalReaderDep, PrincipalDep, WriterDep
 from app.api.deps import EngineDep, SettingsDep
 from app.api.problems import problem_response
 from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES
@@ -114,10 +114,12 @@ def _rejected(request: Request, engine: Engine, error: ImportRejected) -> JSONRe
 
 
 @router.get("/imports/templates/{template}", summary="An empty import template",
-            response_class=Response, responses=PROBLEM_RESPONSES)
-def import_template(template_name: Annotated[str, PathParam(
+            response_class=Response, responses=PROBLEM_RESPONSES,
+            openapi_extra=OPTIONAL_API_KEY)
+def import_template(principal: PrincipalDep, template_name: Annotated[str, PathParam(
         alias="template", description=f"One of: {', '.join(template_names())}")]) -> Response:
     """Every column an import reads, with its German aliases (XLSX sheet ``felder``)."""
+    del principal  # anyone (a key, if sent, must be valid)
     content, media_type = template(template_name)
     return Response(content, media_type=media_type, headers={
         "Content-Disposition": f'attachment; filename="gefis-vorlage-{template_name}"',
@@ -129,12 +131,16 @@ def import_template(template_name: Annotated[str, PathParam(
              responses={200: {"description": "Dry run: what the import would do"},
                         201: {"description": "Imported", "content": {JSON_MEDIA_TYPE: {}}},
                         202: {"description": "Accepted: poll the import's URL"},
-                        413: {"description": "File too large"}, **PROBLEM_RESPONSES})
+                        413: {"description": "File too large",
+                              "content": {"application/problem+json": {}}},
+                        **PROBLEM_RESPONSES})
 def create_import(
     request: Request, engine: EngineDep, settings: SettingsDep, principal: WriterDep,
     file: Annotated[UploadFile, File(description="GeoPackage, zipped Shapefile, GeoJSON, "
                                                  "FlatGeobuf, CSV or XLSX")],
-    kind: Literal["parcels", "land_sales"] = "parcels",
+    kind: Annotated[Literal["parcels", "land_sales"], Query(
+        description="What the file holds: parcels (Flächen) or land sales (Verkäufe)")]
+    = "parcels",
     dry_run: Annotated[bool, Query(description="Check and report only; write nothing")] = False,
     repair_geometry: Annotated[bool, Query(
         description="Repair invalid polygons (ST_MakeValid) instead of rejecting them; "
@@ -204,7 +210,7 @@ def _run_now(request: Request, engine: Engine, principal: Principal, path: Path,
 
 @router.get("/imports", summary="List imports, newest first", responses=PROBLEM_RESPONSES)
 def list_imports(request: Request, engine: EngineDep, principal: InternalReaderDep,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                 limit: Annotated[int, Query(ge=1, le=500, description="Imports per page")] = 50,
                  before: Annotated[int | None, Query(ge=1, description="Older than this id")]
                  = None) -> JSONResponse:
     """The import records (file, who, status, counts); each links to its report."""

@@ -10,6 +10,9 @@ through the API's polygon intake (:func:`app.services.geometry_input.intake_poly
 ``gefis_polygon_intake``, one statement per file), with the API's limits, and a refused
 outline stops the load with an error naming its feature index (``features[i].geometry``).
 
+Parcels get their raster statistics (slope, flood share, suggested causes) in the same
+write, as a create through the API does.
+
 The files describe the survey state (2020-12-31): parcels are written with the history's
 clock at the survey date (:data:`app.services.demo_timeline.SURVEY_TIME`). Then the demo
 timeline (``timeline.json``) is replayed through the write services
@@ -34,6 +37,7 @@ from app.services.boundaries import load_boundaries
 from app.services.demo_timeline import SURVEY_TIME, apply_timeline, history_clock, timeline_parcels
 from app.services.geojson_io import feature_srid, geometry_json
 from app.services.geometry_input import PolygonIntake, intake_polygons
+from app.services.raster import raster_columns_for_ewkts
 from app.settings import get_settings
 
 ProgressFn = Callable[[str], None]
@@ -99,6 +103,10 @@ _PARCEL = upsert_changed("parcels", ("district_ags", "external_id"), {
     "grid_capacity_mw": ":grid_capacity_mw",
     "last_verified_at": "CAST(:last_verified_at AS timestamptz)",
     **{c: f":{c}" for c in _PARCEL_COLUMNS},
+    # raster statistics of the outline (as a create through the API computes them)
+    "slope_mean_pct": ":slope_mean_pct", "slope_max_pct": ":slope_max_pct",
+    "flood_hazard_share": ":flood_hazard_share",
+    "suggested_restriction_causes": "CAST(:suggested_restriction_causes AS text[])",
     "is_synthetic": "true",
 })
 
@@ -188,11 +196,13 @@ def load_parcels(conn: Connection, path: Path, limits: GeometryLimits | None = N
     with the survey date.
     """
     changed = timeline_parcels(conn)
+    outlines = [(feature, polygon) for feature, polygon in _outlines(conn, path, limits)
+                if feature["properties"]["external_id"] not in changed]
+    rasters = raster_columns_for_ewkts([polygon.ewkt for _, polygon in outlines])
     with history_clock(conn, SURVEY_TIME):
-        return sum(conn.execute(_PARCEL, {**_outline_params(feature, polygon),
+        return sum(conn.execute(_PARCEL, {**_outline_params(feature, polygon), **raster,
                                           "district_ags": polygon.district_ags}).rowcount
-                   for feature, polygon in _outlines(conn, path, limits)
-                   if feature["properties"]["external_id"] not in changed)
+                   for (feature, polygon), raster in zip(outlines, rasters, strict=True))
 
 
 def load_land_sales(conn: Connection, path: Path) -> int:

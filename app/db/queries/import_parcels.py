@@ -187,6 +187,13 @@ def _check(conn: Connection, columns: Sequence[ParcelColumn],
                      "s.id = pl.site_id AND s.district_ags <> ALL (:districts) "
                      "AND (pl.parcel_id IS NULL OR pl.site_id IS DISTINCT FROM pl.p_site_id)",
                      {"districts": sorted(districts)}, table=f"{PLAN} pl, sites s")
+    add_problems(conn, "site_id", "withdrawn_site",
+                 "format('Standort %s ist zurückgezogen: eine Fläche darauf kann nicht '"
+                 "'vermarktet werden (erst den Standort wieder aktivieren)', pl.site_id)",
+                 "s.id = pl.site_id AND s.withdrawn_at IS NOT NULL "
+                 "AND coalesce(pl.t_marketing_status, pl.p_status, 'verfuegbar') "
+                 "IN ('verfuegbar', 'reserviert')",
+                 table=f"{PLAN} pl, sites s")
     for name in ("category", "user_groups"):
         add_problems(conn, name, "required",
                      f"'{name} fehlt (für eine neue Fläche erforderlich)'",

@@ -17,6 +17,7 @@ from app.services.raster.zonal import (
     fill_raster_columns,
     raster_columns,
     raster_columns_for_ewkt,
+    raster_columns_for_ewkts,
     zonal_stats,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "fill_raster_columns",
     "raster_columns",
     "raster_columns_for_ewkt",
+    "raster_columns_for_ewkts",
     "zonal_stats",
 ]

@@ -253,13 +253,23 @@ def raster_columns_for_ewkt(ewkt: str, sources: RasterSources | None = None,
                             rules: Sequence[RasterRule] | None = None) -> dict[str, Any]:
     """:func:`raster_columns` of one geometry given as EWKT in EPSG:25832 (as the polygon
     intake prepares it), with the configured rasters and rules by default."""
-    srid, _, wkt = ewkt.rpartition(";")
-    if srid and srid.upper() != f"SRID={STORAGE_SRID}":
-        raise ValueError(f"expected EWKT in EPSG:{STORAGE_SRID}, got {srid}")
+    [columns] = raster_columns_for_ewkts([ewkt], sources, rules)
+    return columns
+
+
+def raster_columns_for_ewkts(ewkts: Sequence[str], sources: RasterSources | None = None,
+                             rules: Sequence[RasterRule] | None = None
+                             ) -> list[dict[str, Any]]:
+    """:func:`raster_columns_for_ewkt` of many geometries at once (one pass per raster)."""
+    wkbs = []
+    for ewkt in ewkts:
+        srid, _, wkt = ewkt.rpartition(";")
+        if srid and srid.upper() != f"SRID={STORAGE_SRID}":
+            raise ValueError(f"expected EWKT in EPSG:{STORAGE_SRID}, got {srid}")
+        wkbs.append(shapely.to_wkb(shapely.from_wkt(wkt)))
     sources = configured_sources() if sources is None else sources
     rules = configured_rules() if rules is None else rules
-    [stats] = zonal_stats([shapely.to_wkb(shapely.from_wkt(wkt))], sources)
-    return raster_columns(stats, rules)
+    return [raster_columns(stats, rules) for stats in zonal_stats(wkbs, sources)]
 
 
 def _identifier(name: str) -> str:
