@@ -25,7 +25,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from app.db.queries.import_geometry import GEOM
-from app.db.queries.import_staging import TYPED, add_problems, not_after_today
+from app.db.queries.import_staging import (
+    TYPED,
+    add_problems,
+    not_after_today,
+    scope_problems,
+)
 from app.domain.import_columns import ImportColumn
 from app.domain.parcel_fields import FieldType
 
@@ -164,13 +169,7 @@ def _check(conn: Connection, columns: Sequence[ParcelColumn],
                  "format('external_id „%s“ kommt in der Datei %s-mal vor (Kreis %s)', "
                  "t_external_id, same_key, district_ags)",
                  "t_external_id IS NOT NULL AND same_key > 1", table=PLAN)
-    if districts is not None:
-        add_problems(conn, "geometry", "district_not_allowed",
-                     "format('die Fläche liegt im Kreis %s, in dem Sie nicht schreiben dürfen "
-                     "(Ihre Kreise: %s)', district_ags, :scope)",
-                     "district_ags <> ALL (:districts)",
-                     {"districts": sorted(districts),
-                      "scope": ", ".join(sorted(districts)) or "keine"}, table=PLAN)
+    scope_problems(conn, PLAN, districts, "die Fläche")
     add_problems(conn, "site_id", "unknown_site",
                  "format('Standort %s gibt es nicht (oder er ist zurückgezogen)', t_site_id)",
                  "t_site_id IS NOT NULL AND site_id IS NULL", table=PLAN)

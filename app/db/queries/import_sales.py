@@ -13,7 +13,12 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from app.db.queries.import_geometry import GEOM
-from app.db.queries.import_staging import TYPED, add_problems, not_after_today
+from app.db.queries.import_staging import (
+    TYPED,
+    add_problems,
+    not_after_today,
+    scope_problems,
+)
 
 SALES = "import_sales"
 
@@ -94,13 +99,7 @@ def _check(conn: Connection, districts: frozenset[str] | None) -> None:
                  "format('„%s“ ist mehrdeutig (%s); bitte den 8-stelligen AGS angeben', "
                  "t_municipality, array_to_string(named_ags, ', '))",
                  "located IS NULL AND named_count > 1", table=SALES)
-    if districts is not None:
-        add_problems(conn, "geometry", "district_not_allowed",
-                     "format('der Verkauf liegt im Kreis %s, in dem Sie nicht schreiben "
-                     "dürfen (Ihre Kreise: %s)', district_ags, :scope)",
-                     "district_ags <> ALL (:districts)",
-                     {"districts": sorted(districts),
-                      "scope": ", ".join(sorted(districts)) or "keine"}, table=SALES)
+    scope_problems(conn, SALES, districts, "der Verkauf")
     add_problems(conn, "geometry", "before_parcel",
                  "format('liegt in Fläche %s, die erst nach dem Verkauf erfasst wurde: nicht "
                  "verknüpft', before_parcel_id)", "before_parcel", table=SALES,

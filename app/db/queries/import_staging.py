@@ -204,6 +204,20 @@ def add_problems(conn: Connection, field: str, code: str, message_sql: str, wher
         f"FROM {table} WHERE {where}"), params or {})
 
 
+def scope_problems(conn: Connection, table: str, districts: frozenset[str] | None,
+                   what: str) -> None:
+    """Rows of ``table`` (with ``district_ags``) outside the caller's ``districts`` (``None``:
+    an admin, every district); ``what`` names the row in the message ("die Fläche")."""
+    if districts is None:
+        return
+    add_problems(conn, "geometry", "district_not_allowed",
+                 f"format('{what} liegt im Kreis %s, in dem Sie nicht schreiben dürfen "
+                 "(Ihre Kreise: %s)', district_ags, :scope)",
+                 "district_ags <> ALL (:districts)",
+                 {"districts": sorted(districts),
+                  "scope": ", ".join(sorted(districts)) or "keine"}, table=table)
+
+
 def file_problem(conn: Connection, field: str | None, code: str, message: str) -> None:
     """Report a problem of the whole file (no row), e.g. a required column it lacks."""
     conn.execute(text(f"INSERT INTO {PROBLEMS} (row_no, field, code, message) "
