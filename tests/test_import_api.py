@@ -215,3 +215,26 @@ def test_a_large_or_async_import_answers_202_and_can_be_polled(
         time.sleep(0.05)
     assert record["status"] == "checked" and record["counts"]["created"] == 1
     assert record["rows_read"] == record["rows_validated"] == 1
+
+
+def test_a_derived_net_area_read_back_stays_derived(clients: dict[str, Client],
+                                                    conn: Connection) -> None:
+    """A file that carries the exported (derived) net area and changes only the name leaves
+    the net area derived, so it still follows later changes of the shape."""
+    parcel = conn.execute(text(
+        "SELECT p.id, p.external_id, ST_AsText(p.geom_25832) AS wkt, p.net_area_ha, "
+        "s.name AS site FROM parcels p JOIN sites s ON s.id = p.site_id "
+        "WHERE p.net_area_ha_given IS NULL AND p.district_ags = '14713' "
+        "AND p.marketing_status = 'verfuegbar' ORDER BY p.id LIMIT 1")).one()
+    header = ["WKT", "external_id", "site_name", "name", "net_area_ha"]
+    response = _post(clients["editor"], _csv(
+        [[parcel.wkt, parcel.external_id, parcel.site, "Neuer Name", parcel.net_area_ha]],
+        header))
+    assert response.status_code == 201, response.text
+    assert response.json()["counts"]["updated"] == 1
+    changed = conn.execute(text("SELECT changed_fields FROM import_rows WHERE import_id = :i"),
+                           {"i": response.json()["id"]}).scalar_one()
+    assert changed == ["name"]
+    stored = conn.execute(text("SELECT name, net_area_ha_given FROM parcels WHERE id = :id"),
+                          {"id": parcel.id}).one()
+    assert stored.name == "Neuer Name" and stored.net_area_ha_given is None

@@ -57,7 +57,15 @@ class ParcelColumn:
         return f"pl.t_{self.spec.name}"
 
     def new_value(self, creating: bool) -> str:
-        """SQL of the value written (``pl`` is the plan row, ``p`` the stored parcel)."""
+        """SQL of the value written (``pl`` is the plan row, ``p`` the stored parcel).
+
+        A net area equal to the parcel's derived one (a file read back as it was exported)
+        leaves it derived, so it still follows later changes of the shape or servicing.
+        """
+        if self.spec.name == "net_area_ha" and not creating:
+            return (f"CASE WHEN p.net_area_ha_given IS NULL "
+                    f"AND abs({self.value} - p.net_area_ha) <= 1e-6 THEN NULL "
+                    f"ELSE {self.value} END")
         if self.nullable:
             return self.value
         fallback = (self.default or "NULL") if creating else f"p.{self.column}"
@@ -117,7 +125,9 @@ def plan(conn: Connection, columns: Sequence[ParcelColumn], *,
                    AS same_key,
                CAST(NULL AS bigint) AS site_id, false AS site_ambiguous,
                CAST(NULL AS text) AS action, CAST(NULL AS text[]) AS changed_fields,
-               false AS geom_changed, CAST(NULL AS double precision) AS junction_km,
+               (p.id IS NULL OR ST_NPoints(g.geom_25832) <> ST_NPoints(p.geom_25832)
+                OR ST_HausdorffDistance(g.geom_25832, p.geom_25832) > {SAME_SHAPE_M})
+                   AS geom_changed, CAST(NULL AS double precision) AS junction_km,
                CAST(NULL AS double precision) AS airport_km,
                CAST(NULL AS double precision) AS slope_mean_pct,
                CAST(NULL AS double precision) AS slope_max_pct,
@@ -196,12 +206,14 @@ def _check(conn: Connection, columns: Sequence[ParcelColumn],
     for name in ("category", "user_groups"):
         add_problems(conn, name, "required",
                      f"'{name} fehlt (für eine neue Fläche erforderlich)'",
-                     f"parcel_id IS NULL AND t_{name} IS NULL", table=PLAN)
+                     f"parcel_id IS NULL AND t_{name} IS NULL "
+                     f"AND nullif(btrim(r_{name}), '') IS NULL", table=PLAN)
+    # (against the shape that will be stored: the parcel's own when the file's is the same)
+    gross = "ST_Area(CASE WHEN geom_changed THEN geom_25832 ELSE p_geom END) / 10000"
     add_problems(conn, "net_area_ha", "not_above_gross",
                  "format('Nettofläche %s ha ist größer als die Bruttofläche %s ha der "
-                 "Geometrie', round(t_net_area_ha::numeric, 4), "
-                 "round((ST_Area(geom_25832) / 10000)::numeric, 4))",
-                 "t_net_area_ha > ST_Area(geom_25832) / 10000 * (1 + 1e-9)", table=PLAN)
+                 f"Geometrie', round(t_net_area_ha::numeric, 6), round(({gross})::numeric, 6))",
+                 f"t_net_area_ha > {gross} * (1 + 1e-9)", table=PLAN)
     causes_present = any(c.spec.name == "restriction_causes" for c in columns)
     causes = ("coalesce(t_restriction_causes, '{}')" if causes_present
               else "coalesce(p_causes, '{}')")
@@ -231,11 +243,6 @@ def decide(conn: Connection, columns: Sequence[ParcelColumn], rejected_rows: str
     changes = [f"CASE WHEN {c.differs()} THEN '{c.spec.name}' END" for c in columns]
     changes.append("CASE WHEN pl.site_id IS DISTINCT FROM pl.p_site_id THEN 'site_id' END")
     changes.append("CASE WHEN geom_changed THEN 'geometry' END")
-    conn.execute(text(f"""
-        UPDATE {PLAN} SET geom_changed = parcel_id IS NULL
-            OR ST_NPoints(geom_25832) <> ST_NPoints(p_geom)
-            OR ST_HausdorffDistance(geom_25832, p_geom) > {SAME_SHAPE_M}
-    """))
     conn.execute(text(f"""
         UPDATE {PLAN} pl SET
             changed_fields = array_remove(ARRAY[{', '.join(changes)}]::text[], NULL),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -174,9 +175,12 @@ def record_batches(source: ImportSource, batch_rows: int) -> Iterator[
         tuple[str | None, Iterator[pa.RecordBatch]]]:
     """The rows of ``source`` in batches of ``batch_rows``, and the geometry column's name
     (WKB; ``None`` for CSV and XLSX)."""
-    with pyogrio.raw.open_arrow(source.gdal_path, layer=source.layer, batch_size=batch_rows,
-                                use_pyarrow=True, **_open_kw(source.open_options)
-                                ) as (meta, reader):
+    with warnings.catch_warnings(), pyogrio.raw.open_arrow(
+            source.gdal_path, layer=source.layer, batch_size=batch_rows, use_pyarrow=True,
+            **_open_kw(source.open_options)) as (meta, reader):
+        # GDAL's CSV driver also reads a column WKT as geometry and warns of a cell it cannot
+        # read; the import reads that column as text and reports such a cell itself
+        warnings.filterwarnings("ignore", "Ignoring invalid WKT", RuntimeWarning)
         geometry = (meta.get("geometry_name") or "wkb_geometry") if source.has_geometry \
             else None
         yield geometry, iter(reader)
