@@ -5,9 +5,10 @@
   back as a dry run, is ``unchanged``: nothing created, updated or rejected. The GeoJSON
   round trip goes through EPSG:4326 with RFC 7946's 7 decimals (about 1 cm), written by
   GDAL from the GeoPackage.
-- One 10 ha square, written in EPSG:25832, EPSG:4326 (its vertices transformed) and
-  EPSG:31468 (Gauss-Krüger zone 4), is stored as the same shape (Hausdorff distance below
-  1 cm) with a gross area of 10 ha ± 0.005 ha, whichever file it came from.
+- One 10 ha square, written in EPSG:25832, EPSG:25833 and EPSG:4326 (its vertices
+  transformed) and EPSG:31468 (Gauss-Krüger zone 4), is stored as the same shape
+  (Hausdorff distance below 1 cm) with a gross area of 10 ha ± 0.005 ha, whichever file it
+  came from.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def _write(path: Path, ring: list[tuple[float, float]], srid: int, key: str) -> 
     values = [np.array([v], dtype=object)
               for v in (key, "Quadrat", "erweiterungsflaeche", "logistik")]
     shape = shapely.Polygon(ring)
-    driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".shp": "ESRI Shapefile"}[path.suffix]
+    driver = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".shp": "ESRI Shapefile",
+              ".fgb": "FlatGeobuf"}[path.suffix]
     pyogrio.raw.write(path, np.array([shapely.to_wkb(shape)], dtype=object), values, fields,
                       driver=driver, geometry_type="Polygon", crs=f"EPSG:{srid}")
     if path.suffix != ".shp":
@@ -132,11 +134,13 @@ def _write(path: Path, ring: list[tuple[float, float]], srid: int, key: str) -> 
     return archive
 
 
-def test_one_square_in_three_coordinate_systems_is_stored_as_one_shape_of_10_ha(
+def test_one_square_in_four_coordinate_systems_is_stored_as_one_shape_of_10_ha(
         conn: Connection, settings: Settings, tmp_path: Path) -> None:
     ring = _square_25832(conn)
     to_4326 = Transformer.from_crs(25832, 4326, always_xy=True)
     ring_4326 = [to_4326.transform(x, y) for x, y in ring]
+    to_25833 = Transformer.from_crs(25832, 25833, always_xy=True)
+    ring_25833 = [to_25833.transform(x, y) for x, y in ring]
     # Gauss-Krüger: transformed by PostGIS, as the import transforms back (pyproj and the
     # database's PROJ pick different DHDN→ETRS89 transformations, some 0.6 m apart here).
     ring_31468 = [conn.execute(text(
@@ -145,6 +149,7 @@ def test_one_square_in_three_coordinate_systems_is_stored_as_one_shape_of_10_ha(
     files = {
         "SQ-25832": _write(tmp_path / "quadrat.gpkg", ring, 25832, "SQ-25832"),
         "SQ-4326": _write(tmp_path / "quadrat.geojson", ring_4326, 4326, "SQ-4326"),
+        "SQ-25833": _write(tmp_path / "quadrat.fgb", ring_25833, 25833, "SQ-25833"),
         "SQ-31468": _write(tmp_path / "quadrat.shp", ring_31468, 31468, "SQ-31468"),
     }
     for key, path in files.items():
@@ -160,7 +165,7 @@ def test_one_square_in_three_coordinate_systems_is_stored_as_one_shape_of_10_ha(
         "ST_NPoints(p.geom_25832) AS points "
         "FROM parcels p, parcels q WHERE q.external_id = 'SQ-25832' "
         "AND p.external_id LIKE 'SQ-%' ORDER BY 1")).all()
-    assert [r.external_id for r in stored] == ["SQ-25832", "SQ-31468", "SQ-4326"]
+    assert [r.external_id for r in stored] == ["SQ-25832", "SQ-25833", "SQ-31468", "SQ-4326"]
     for r in stored:
         assert r.off_m < 0.01, r
         assert r.gross_area_ha == pytest.approx(10.0, abs=0.005), r
