@@ -71,6 +71,10 @@ def test_an_editor_imports_a_csv_and_the_history_names_the_import(
     assert sorted(stored.user_groups) == ["handwerk_gewerbe", "logistik"]
     assert stored.name == "Testgebiet Import"
     assert stored.import_id == body["id"] and stored.reason.startswith(f"Import {body['id']}")
+    parcel_id = conn.execute(text("SELECT id FROM parcels WHERE external_id = 'IMP-1'")
+                             ).scalar_one()
+    entries = clients["analyst"].get(f"/parcels/{parcel_id}/history").json()["entries"]
+    assert [(e["operation"], e["import_id"]) for e in entries] == [("insert", body["id"])]
 
 
 def test_a_dry_run_answers_200_and_writes_nothing(clients: dict[str, Client],

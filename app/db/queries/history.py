@@ -39,9 +39,10 @@ def parcel_state_at(conn: Connection, parcel_id: int, at: datetime, srid: int = 
 
 
 def parcel_history(conn: Connection, parcel_id: int, limit: int = 1000) -> list[dict[str, Any]]:
-    """History entries of a parcel, oldest first (geometry changes shown as changed, not dumped)."""
+    """History entries of a parcel, oldest first (geometry changes shown as changed, not
+    dumped); ``import_id`` names the file import that made the change, if one did."""
     rows = conn.execute(text(
-        "SELECT id, changed_at, operation, actor, reason, changes FROM parcel_history "
+        "SELECT id, changed_at, operation, actor, reason, changes, import_id FROM parcel_history "
         "WHERE parcel_id = :id ORDER BY changed_at, id LIMIT :limit"),
         {"id": parcel_id, "limit": limit}).all()
     entries = []
@@ -52,5 +53,5 @@ def parcel_history(conn: Connection, parcel_id: int, limit: int = 1000) -> list[
             del changes["geom_25832"]
         entries.append({"id": r.id, "changed_at": r.changed_at.isoformat(),
                         "operation": r.operation, "actor": r.actor, "reason": r.reason,
-                        "changes": changes})
+                        "import_id": r.import_id, "changes": changes})
     return entries
