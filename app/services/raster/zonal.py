@@ -20,10 +20,11 @@ the same rasters gives the same numbers and writes nothing.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -166,12 +167,12 @@ def _in_raster_crs(geoms: np.ndarray, raster_crs: Any) -> np.ndarray:
 MAX_WINDOW_PIXELS = 50_000_000
 
 
-def _window_source(dataset: Any, shapes: np.ndarray) -> Any:
+def _window_source(dataset: Any, shapes: np.ndarray, name: str) -> Any:
     """The raster under ``shapes`` as exactextract's source: the window around all of them
     read once into memory (nodata as NaN), or, for a huge window, the dataset itself."""
     xmin, ymin, xmax, ymax = shapely.total_bounds(shapes)
     if not np.isfinite(xmin):
-        return RasterioRasterSource(dataset)
+        return RasterioRasterSource(dataset, name=name)
     exact = rasterio.windows.from_bounds(xmin, ymin, xmax, ymax, dataset.transform)
     col, row = math.floor(exact.col_off), math.floor(exact.row_off)
     window = rasterio.windows.Window(col, row, math.ceil(exact.col_off + exact.width) - col,
@@ -180,29 +181,44 @@ def _window_source(dataset: Any, shapes: np.ndarray) -> Any:
     try:
         window = window.intersection(full)
     except rasterio.errors.WindowError:  # nothing of the raster under the shapes
-        return RasterioRasterSource(dataset)
+        return RasterioRasterSource(dataset, name=name)
     if window.width * window.height > MAX_WINDOW_PIXELS:
-        return RasterioRasterSource(dataset)
+        return RasterioRasterSource(dataset, name=name)
     values = dataset.read(1, window=window, masked=True).astype("float64").filled(np.nan)
     left, bottom, right, top = rasterio.windows.bounds(window, dataset.transform)
-    return NumPyRasterSource(values, left, bottom, right, top,
+    return NumPyRasterSource(values, left, bottom, right, top, name=name,
                              srs_wkt=dataset.crs.to_wkt())
 
 
-def _extract(path: Path, label: str, geoms: np.ndarray, ops: list[str]
+def _features(shapes: np.ndarray) -> list[dict[str, Any]]:
+    """GeoJSON features of ``shapes``, numbered by their position (``n``)."""
+    return [{"type": "Feature", "properties": {"n": n}, "geometry": json.loads(geojson)}
+            for n, geojson in enumerate(shapely.to_geojson(shapes))]
+
+
+def _extract(rasters: Sequence[tuple[str, Path, str]], geoms: np.ndarray, ops: list[str]
              ) -> list[dict[str, Any]]:
-    """exactextract's ``ops`` per geometry (in order) on the raster ``path``."""
-    with _open(path, label) as dataset:
-        shapes = _in_raster_crs(geoms, dataset.crs)
-        features = [{"type": "Feature", "properties": {"n": n},
-                     "geometry": shapely.geometry.mapping(shape)}
-                    for n, shape in enumerate(shapes)]
-        rows = exact_extract(_window_source(dataset, shapes),
-                             JSONFeatureSource(features, srs_wkt=dataset.crs.to_wkt()),
-                             ops, include_cols=["n"], output="geojson")
-    result: list[dict[str, Any]] = [{}] * len(features)
-    for row in rows:
-        result[row["properties"]["n"]] = row["properties"]
+    """exactextract's ``ops`` per geometry (in order) on each raster (name, path, label):
+    ``{"<name>_<op>": value}``. Rasters in one CRS are read in a single pass over the
+    shapes (the coverage of each pixel is computed once for all of them)."""
+    result: list[dict[str, Any]] = [{} for _ in range(len(geoms))]
+    with ExitStack() as stack:
+        opened = [(name, stack.enter_context(_open(path, label)))
+                  for name, path, label in rasters]
+        by_crs: dict[str, list[tuple[str, Any]]] = {}
+        for name, dataset in opened:
+            by_crs.setdefault(dataset.crs.to_wkt(), []).append((name, dataset))
+        for crs_wkt, group in by_crs.items():
+            shapes = _in_raster_crs(geoms, group[0][1].crs)
+            sources = [_window_source(dataset, shapes, name) for name, dataset in group]
+            rows = exact_extract(sources, JSONFeatureSource(_features(shapes),
+                                                            srs_wkt=crs_wkt),
+                                 ops, include_cols=["n"], output="geojson")
+            for row in rows:
+                values = row["properties"]
+                if len(group) == 1:  # exactextract names results by raster only for several
+                    values = {f"{group[0][0]}_{k}": v for k, v in values.items()}
+                result[row["properties"]["n"]].update(values)
     return result
 
 
@@ -225,19 +241,21 @@ def zonal_stats(geoms_wkb_25832: Sequence[bytes], sources: RasterSources) -> lis
     slope_mean: list[float | None] = [None] * count
     slope_max: list[float | None] = [None] * count
     flood: list[float | None] = [None] * count
+    rasters = [(name, path, label) for name, path, label in (
+        ("slope", sources.slope, "Hangneigungsraster"),
+        ("flood", sources.flood, "Hochwasserraster")) if path is not None]
+    rows = _extract(rasters, geoms, ["mean", "min", "max"]) if count and rasters else []
     if count and sources.slope is not None:
-        rows = _extract(sources.slope, "Hangneigungsraster", geoms, ["mean", "max"])
-        slope_mean = [_value(r.get("mean"), SLOPE_DECIMALS) for r in rows]
-        slope_max = [_value(r.get("max"), SLOPE_DECIMALS) for r in rows]
+        slope_mean = [_value(r.get("slope_mean"), SLOPE_DECIMALS) for r in rows]
+        slope_max = [_value(r.get("slope_max"), SLOPE_DECIMALS) for r in rows]
     if count and sources.flood is not None:
-        rows = _extract(sources.flood, "Hochwasserraster", geoms, ["mean", "min", "max"])
         for row in rows:
-            low, high = _value(row.get("min"), 9), _value(row.get("max"), 9)
+            low, high = _value(row.get("flood_min"), 9), _value(row.get("flood_max"), 9)
             if (low is not None and low < 0) or (high is not None and high > 1):
                 raise RasterUnavailable(
                     f"Hochwasserraster {sources.flood}: Werte {low:g}..{high:g} unter einer "
                     "Fläche; erwartet 1 (Gefahrenzone) und 0 (keine), Anteile 0..1")
-        flood = [_value(r.get("mean"), SHARE_DECIMALS) for r in rows]
+        flood = [_value(r.get("flood_mean"), SHARE_DECIMALS) for r in rows]
     return [RasterStats(a, b, c) for a, b, c in zip(slope_mean, slope_max, flood, strict=True)]
 
 
