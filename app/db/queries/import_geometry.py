@@ -77,12 +77,13 @@ def intake(conn: Connection, rules: IntakeRules) -> None:
     add_problems(conn, f, "outside_region",
                  "format('Koordinaten liegen außerhalb des Gültigkeitsbereichs von EPSG:%s – "
                  "stimmt das Koordinatensystem?', CAST(:srid AS integer))",
-                 "geom_in IS NOT NULL AND NOT ST_CoveredBy(geom_in, "
+                 # (the bounding box inside the rectangle: the shape is too)
+                 "geom_in IS NOT NULL AND NOT (geom_in @ "
                  "ST_MakeEnvelope(:x0, :y0, :x1, :y1, :srid))", params)
     conn.execute(text(f"""
         CREATE TEMP TABLE {GEOM} ON COMMIT DROP AS
         SELECT t.row_no, g.geom_25832, ST_IsValid(g.geom_25832) AS valid, false AS repaired,
-               CAST(NULL AS text) AS municipality_ags
+               CAST(NULL AS text) AS municipality_ags, CAST(NULL AS geometry) AS point
           FROM {TYPED} t
           CROSS JOIN LATERAL (SELECT ST_Multi(ST_Transform(ST_Force2D(t.geom_in), 25832))
                               AS geom_25832) g
@@ -91,7 +92,7 @@ def intake(conn: Connection, rules: IntakeRules) -> None:
                             AND p.field = :field)
     """), {"field": f})
     conn.execute(text(f"ALTER TABLE {GEOM} ADD PRIMARY KEY (row_no)"))
-    conn.execute(text(f"ANALYZE {GEOM}"))
+    conn.execute(text(f"ANALYZE {GEOM} (row_no)"))
     _invalid(conn, rules)
     _areas(conn, rules)
     _locate(conn, rules)
@@ -144,10 +145,9 @@ def _areas(conn: Connection, rules: IntakeRules) -> None:
 
 def _locate(conn: Connection, rules: IntakeRules) -> None:
     """Municipality and district of each shape; shapes outside the region are refused."""
-    conn.execute(text(f"ALTER TABLE {GEOM} ADD COLUMN point geometry"))
     conn.execute(text(f"UPDATE {GEOM} SET point = ST_PointOnSurface(geom_25832)"))
     conn.execute(text(f"CREATE INDEX ON {GEOM} USING gist (point)"))
-    conn.execute(text(f"ANALYZE {GEOM}"))
+    conn.execute(text(f"ANALYZE {GEOM} (row_no, point)"))
     # Covered by one municipality: that one (driven from the municipalities, so each
     # polygon is prepared once for all the points inside it).
     conn.execute(text(f"""

@@ -138,7 +138,8 @@ def plan(conn: Connection, columns: Sequence[ParcelColumn], *,
                              AND p.external_id = t.t_external_id
     """))
     conn.execute(text(f"ALTER TABLE {PLAN} ADD PRIMARY KEY (row_no)"))
-    conn.execute(text(f"ANALYZE {PLAN}"))
+    conn.execute(text(f"ANALYZE {PLAN} (row_no, district_ags, t_site_name, t_site_id, site_id, "
+                      "parcel_id)"))
     _resolve_sites(conn)
     _check(conn, columns, districts)
 

@@ -132,7 +132,8 @@ def type_rows(conn: Connection, columns: Sequence[ImportColumn], srid: int | Non
         f"CASE WHEN CAST(:srid AS integer) IS NOT NULL THEN {geometry} END AS geom_in"
         f"{', ' + typed if typed else ''} FROM {STAGING} s"), {"srid": srid})
     conn.execute(text(f"ALTER TABLE {TYPED} ADD PRIMARY KEY (row_no)"))
-    conn.execute(text(f"ANALYZE {TYPED}"))  # temporary tables get no automatic statistics
+    # temporary tables get no automatic statistics (the row count is what the plans need)
+    conn.execute(text(f"ANALYZE {TYPED} (row_no)"))
 
 
 def _problem(field: str, code: str, message_sql: str, where: str) -> str:
