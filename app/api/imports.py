@@ -30,7 +30,7 @@ from app.api.deps import EngineDep, SettingsDep
 from app.api.problems import problem_response
 from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES
 from app.db.queries import import_records
-from app.domain.errors import BadRequest, InvalidInput, NotFound
+from app.domain.errors import BadRequest, GefisError, InvalidInput, NotFound
 from app.domain.roles import Principal
 from app.services.imports.crs import import_srid
 from app.services.imports.jobs import STALE_AFTER_S, run_in_background, upload_folder
@@ -172,8 +172,11 @@ def create_import(
     folder = upload_folder(settings, import_id)
     try:
         path, size = _save(file, folder)
-    except Exception:
+    except Exception as error:
         shutil.rmtree(folder, ignore_errors=True)
+        import_records.update_import(
+            engine, import_id, status="rejected" if isinstance(error, GefisError) else "failed",
+            error=f"upload not stored: {error}"[:2000])
         raise
     if size > settings.import_sync_max_bytes or "respond-async" in (prefer or ""):
         run_in_background(engine, principal, path, file_name, options, settings, import_id)

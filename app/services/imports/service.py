@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +190,5 @@ def _detail(error: GefisError) -> str:
     return reasons or error.detail
 
 
-def _clock() -> Any:
-    from datetime import UTC, datetime
-
+def _clock() -> datetime:
     return datetime.now(UTC)
