@@ -32,8 +32,8 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import EngineDep
-from app.domain.errors import BEARER_CHALLENGE, BadRequest, Unauthorized
-from app.domain.roles import PUBLIC, Principal, ensure_can_write
+from app.domain.errors import BEARER_CHALLENGE, BadRequest, Forbidden, Unauthorized
+from app.domain.roles import PUBLIC, Principal, Role, ensure_can_write
 from app.services.api_keys import authenticate
 
 #: The OpenAPI security scheme; reading the header itself is done in :func:`get_principal`,
@@ -118,5 +118,14 @@ def require_authenticated_writer(principal: PrincipalDep) -> Principal:
     return principal
 
 
+def require_admin(principal: PrincipalDep) -> Principal:
+    """``principal`` if it is an admin: 401 for the public, 403 for everybody else."""
+    ensure_can_write(principal)
+    if principal.role < Role.ADMIN:
+        raise Forbidden(f"This needs an admin key; the role '{principal.role}' may not.")
+    return principal
+
+
 InternalReaderDep = Annotated[Principal, Depends(require_internal_reader)]
 WriterDep = Annotated[Principal, Depends(require_authenticated_writer)]
+AdminDep = Annotated[Principal, Depends(require_admin)]

@@ -16,19 +16,17 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import AfterValidator
 
-from app.api.auth import PrincipalDep
+from app.api.auth import AdminDep
 from app.api.deps import EngineDep
 from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES
 from app.api.write_params import WRITE_RESPONSES, Reason
 from app.db.session import write_transaction
-from app.domain.errors import Forbidden
 from app.domain.input_types import MAX_ID, IsoDate, check_storable_text
-from app.domain.roles import Principal, Role, ensure_can_write
 from app.services.boundary_files import file_suffix
 from app.services.boundary_import import (
     BoundaryImportOptions,
@@ -46,16 +44,6 @@ UNSUPPORTED_RESPONSE: dict[int | str, dict[str, Any]] = {
           "content": {"application/problem+json": {}}}}
 
 
-def require_admin(principal: PrincipalDep) -> Principal:
-    """``principal`` if it is an admin: 401 for the public, 403 for everybody else."""
-    ensure_can_write(principal)
-    if principal.role < Role.ADMIN:
-        raise Forbidden(f"Gebietsstände importieren nur Admins; die Rolle "
-                        f"'{principal.role}' darf das nicht.")
-    return principal
-
-
-AdminDep = Annotated[Principal, Depends(require_admin)]
 Text = Annotated[str | None, AfterValidator(check_storable_text)]
 ImportId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="Boundary import id")]
 

@@ -12,21 +12,19 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
-from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
+from app.api.auth import OPTIONAL_API_KEY, AdminDep
 from app.api.connections import ReadConnDep
 from app.api.deps import EngineDep
 from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES, absolute_link
 from app.api.write_params import WRITE_RESPONSES, Reason
 from app.db.queries.frameworks import get_framework_record, list_framework_records
 from app.db.session import write_transaction
-from app.domain.errors import Forbidden
 from app.domain.framework_input import FrameworkInput
 from app.domain.input_types import MAX_ID
-from app.domain.roles import Principal, Role, ensure_can_write
 from app.services import frameworks as service
 
 router = APIRouter(prefix="/api/v1/frameworks", tags=["Orientierungsrahmen"])
@@ -37,18 +35,6 @@ IncludeWithdrawn = Annotated[bool, Query(
     description="Also list withdrawn versions (they stay readable by id in any case)")]
 
 _JSON = {JSON_MEDIA_TYPE: {}}
-
-
-def require_admin(principal: PrincipalDep) -> Principal:
-    """``principal`` if it is an admin: 401 for the public, 403 for everybody else."""
-    ensure_can_write(principal)
-    if principal.role < Role.ADMIN:
-        raise Forbidden(f"Demand frameworks are managed by admins; the role "
-                        f"'{principal.role}' may only read them.")
-    return principal
-
-
-AdminDep = Annotated[Principal, Depends(require_admin)]
 
 
 def _json(document: dict[str, Any], status: int = 200,
