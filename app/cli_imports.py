@@ -9,7 +9,6 @@ import (``GET /api/v1/imports/{id}``).
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import sys
 from pathlib import Path
@@ -18,11 +17,11 @@ from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from app.cli_output import fail, say
-from app.db.queries import import_records
 from app.db.session import get_engine
 from app.domain.errors import GefisError, InvalidInput
 from app.domain.roles import Principal, Role
 from app.services.imports.crs import import_srid
+from app.services.imports.report import report_csv
 from app.services.imports.service import (
     ImportOptions,
     ImportOutcome,
@@ -32,8 +31,6 @@ from app.services.imports.service import (
 )
 from app.settings import get_settings
 
-_REPORT_COLUMNS = ("row", "external_id", "district_ags", "action", "parcel_id",
-                   "land_sale_id", "changed_fields", "field", "code", "message", "severity")
 _WHAT = {"parcels": "Flächen", "land_sales": "Grundstücksverkäufe"}
 
 
@@ -56,9 +53,7 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 
 def _write_report(path: Path, import_id: int) -> None:
     with get_engine().connect() as conn, path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, _REPORT_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(import_records.report_lines(conn, import_id))
+        fh.writelines(report_csv(conn, import_id))
 
 
 def _summary(outcome: ImportOutcome, kind: str) -> str:

@@ -11,8 +11,6 @@ import keeps its report (``/report.json``, ``/report.csv``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -34,6 +32,7 @@ from app.domain.errors import BadRequest, GefisError, InvalidInput, NotFound
 from app.domain.roles import Principal
 from app.services.imports.crs import import_srid
 from app.services.imports.jobs import STALE_AFTER_S, run_in_background, upload_folder
+from app.services.imports.report import report_csv
 from app.services.imports.service import (
     ImportOptions,
     ImportRejected,
@@ -46,8 +45,6 @@ from app.settings import Settings
 router = APIRouter(prefix="/api/v1", tags=["Import"])
 
 ImportId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="Id of the import")]
-_REPORT_COLUMNS = ("row", "external_id", "district_ags", "action", "parcel_id",
-                   "land_sale_id", "changed_fields", "field", "code", "message", "severity")
 
 
 def _stamp(value: Any) -> Any:
@@ -100,17 +97,13 @@ def _save(upload: UploadFile, folder: Path) -> tuple[Path, int]:
 
 
 def _rejected(request: Request, engine: Engine, error: ImportRejected) -> JSONResponse:
-    response = problem_response(request, 422, error.title, error.detail, error.type_slug,
-                                error.problems)
     with engine.connect() as conn:
         record = import_records.get_import(conn, error.outcome.import_id)
     assert record is not None
-    body = json.loads(bytes(response.body))
-    body["import"] = _document(request, record)
-    body["counts"] = error.outcome.counts
-    response = JSONResponse(body, status_code=422, media_type=response.media_type,
-                            headers={"Location": body["import"]["links"][0]["href"]})
-    return response
+    document = _document(request, record)
+    return problem_response(request, 422, error.title, error.detail, error.type_slug,
+                            error.problems, headers={"Location": document["links"][0]["href"]},
+                            extensions={"import": document, "counts": error.outcome.counts})
 
 
 @router.get("/imports/templates/{template}", summary="An empty import template",
@@ -244,11 +237,6 @@ def get_import(request: Request, import_id: ImportId, engine: EngineDep,
     return JSONResponse(_document(request, record, problems))
 
 
-def _lines(engine: Engine, import_id: int) -> Iterator[dict[str, Any]]:
-    with engine.connect() as conn:
-        yield from import_records.report_lines(conn, import_id)
-
-
 @router.get("/imports/{import_id}/report.json", summary="An import's report per row (JSON)",
             responses=PROBLEM_RESPONSES)
 def import_report_json(import_id: ImportId, engine: EngineDep,
@@ -258,7 +246,9 @@ def import_report_json(import_id: ImportId, engine: EngineDep,
     message)."""
     del principal
     _record(engine, import_id)
-    return JSONResponse({"import_id": import_id, "rows": list(_lines(engine, import_id))})
+    with engine.connect() as conn:
+        rows = list(import_records.report_lines(conn, import_id))
+    return JSONResponse({"import_id": import_id, "rows": rows})
 
 
 @router.get("/imports/{import_id}/report.csv", summary="An import's report per row (CSV)",
@@ -271,16 +261,9 @@ def import_report_csv(import_id: ImportId, engine: EngineDep,
     _record(engine, import_id)
 
     def body() -> Iterator[bytes]:
-        out = io.StringIO(newline="")
-        writer = csv.DictWriter(out, _REPORT_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        for i, line in enumerate(_lines(engine, import_id)):
-            writer.writerow(line)
-            if i % 1000 == 999:
-                yield out.getvalue().encode("utf-8")
-                out.seek(0)
-                out.truncate()
-        yield out.getvalue().encode("utf-8")
+        with engine.connect() as conn:
+            for chunk in report_csv(conn, import_id):
+                yield chunk.encode("utf-8")
 
     return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="import-{import_id}-bericht.csv"'})

@@ -38,8 +38,10 @@ def problem_response(
     type_slug: str,
     problems: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """A problem+json response; ``errors`` lists each field with its reason."""
+    """A problem+json response; ``errors`` lists each field with its reason, and
+    ``extensions`` adds members of the problem's own (RFC 9457, e.g. an import's report)."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + type_slug,
         "title": title,
@@ -53,6 +55,7 @@ def problem_response(
              "code": p.code}
             for p in problems
         ]
+    body.update(extensions or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

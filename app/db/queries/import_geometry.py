@@ -92,7 +92,6 @@ def intake(conn: Connection, rules: IntakeRules) -> None:
                             AND p.field = :field)
     """), {"field": f})
     conn.execute(text(f"ALTER TABLE {GEOM} ADD PRIMARY KEY (row_no)"))
-    conn.execute(text(f"ANALYZE {GEOM} (row_no)"))
     _invalid(conn, rules)
     _areas(conn, rules)
     _locate(conn, rules)

@@ -26,10 +26,9 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: A running import writes its heartbeat at least this often (seconds) …
-HEARTBEAT_S = 60
-#: … so one silent for longer than this has stopped.
-STALE_AFTER_S = 10 * HEARTBEAT_S
+#: An import writes its heartbeat with every progress report (rows read, validated, written);
+#: one silent for longer than this (seconds) is taken to have stopped.
+STALE_AFTER_S = 600
 
 _runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gefis-import")
 

@@ -132,16 +132,12 @@ def _run(conn: Connection, import_id: int, principal: Principal, source: ImportS
     import_records.update_import(
         conn, import_id, status=status, crs=f"EPSG:{staged.srid}" if staged.srid else None,
         rows_read=staged.rows, rows_validated=staged.rows, rows_written=written,
-        counts=counts, columns=staged.columns_json(), finished_at=_now(conn))
+        counts=counts, columns=staged.columns_json(), finished_at=_clock())
     outcome = ImportOutcome(import_id, status, counts,
                             import_records.problems_json(conn, LISTED_PROBLEMS),
                             staged.columns_json())
     drop_staging(conn)
     return outcome
-
-
-def _now(conn: Connection) -> Any:
-    return conn.execute(text("SELECT clock_timestamp()")).scalar_one()
 
 
 def run_import(engine: Engine, principal: Principal, path: Path, file_name: str,
