@@ -17,6 +17,7 @@ from app.api import (
     health,
     imports,
     layers,
+    me,
     parcel_edits,
     parcel_history,
     parcels,
@@ -26,6 +27,7 @@ from app.api import (
     summary,
     tiles,
     vocabularies,
+    web_map,
 )
 from app.api.admission import Admission, AdmissionGate
 from app.api.districts import router as districts_router
@@ -34,6 +36,7 @@ from app.api.frameworks import router as frameworks_router
 from app.api.land_sales import router as land_sales_router
 from app.api.limits import BodySizeLimit
 from app.api.matches import router as matches_router
+from app.api.web_map import mount_web_map_files
 from app.api.ogc import collections as ogc_collections
 from app.api.ogc import items as ogc_items
 from app.api.ogc import landing as ogc_landing
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 ("/api/v1/boundaries/imports", settings.import_max_bytes)))
     app.include_router(health.router)
     app.include_router(vocabularies.router)
+    app.include_router(me.router)
     app.include_router(summary.router)  # before /parcels/{parcel_id}
     app.include_router(balance.router)
     app.include_router(parcels.router)
@@ -122,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc_collections.router)
     app.include_router(ogc_items.router)  # /collections/parcels/items before the template
     app.include_router(layers.router)
+    app.include_router(web_map.router)
+    mount_web_map_files(app, settings)
     return app
 
 

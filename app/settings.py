@@ -152,6 +152,17 @@ class Settings(BaseSettings):
         default=20_000, ge=100,
         description="Most features one tile layer carries (largest first).")
 
+    map_background_style_url: str | None = Field(
+        default=None,
+        description="MapLibre style drawn beneath the service's layers in the web map "
+                    "(/karte), e.g. basemap.de's vector style; none: the map shows only the "
+                    "service's own layers and works offline.")
+    web_modules_dir: Path = Field(
+        default=Path(__file__).resolve().parent.parent / "web" / "node_modules",
+        description="node_modules of web/package.json (MapLibre GL JS, Chart.js), installed "
+                    "by `npm ci` in web/ (make run / make test do it); the web map serves "
+                    "their distribution files from here.")
+
     map_glyphs_url: str | None = Field(
         default=None,
         description="Glyphs URL template of the MapLibre style (/styles/gefis), e.g. "

@@ -26,9 +26,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 #: Paths (and their sub-paths) that never queue: liveness has a connection pool of its own;
-#: the docs and the vocabularies read no data.
+#: the docs, the vocabularies and the web map's files read no data.
 DEFAULT_EXEMPT_PATHS: tuple[str, ...] = (
-    "/health", "/docs", "/redoc", "/openapi.json", "/api/v1/vocabularies")
+    "/health", "/docs", "/redoc", "/openapi.json", "/api/v1/vocabularies",
+    "/karte/static", "/karte/vendor")
 
 
 @dataclass(frozen=True)

@@ -187,7 +187,7 @@ def _filter_from_query(query: dict[str, Any], default_status: tuple[str, ...], *
         values.setdefault("marketing_status", default_status)
     try:
         if not specials:
-            return ParcelFilter(**values)
+            return ParcelFilter(**values, text=query.get("q") or None)
         return ParcelFilter(
             **values,
             available_by=query["available_by"],
@@ -199,7 +199,7 @@ def _filter_from_query(query: dict[str, Any], default_status: tuple[str, ...], *
         raise validation_problem(exc) from exc
 
 
-def _special_parameters() -> list[inspect.Parameter]:
+def _special_parameters(names: tuple[str, ...] | None = None) -> list[inspect.Parameter]:
     specs: dict[str, Any] = {
         "available_by": Annotated[IsoDate | None, Query(
             description="Available on or before this date (YYYY-MM-DD; its available_from, "
@@ -213,21 +213,23 @@ def _special_parameters() -> list[inspect.Parameter]:
             alias="bbox-crs", description="CRS of bbox (default CRS84)" + CRS_HINT)],
     }
     return [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                              annotation=annotation) for name, annotation in specs.items()]
+                              annotation=annotation) for name, annotation in specs.items()
+            if names is None or name in names]
 
 
 def _build_parcel_filter(default_status: tuple[str, ...], doc: str, *,
                          specials: bool = True) -> Any:
-    """A FastAPI dependency reading every filter parameter of the field registry; the
-    marketing status defaults to ``default_status``; ``specials`` adds the search's own
-    parameters (``q``, ``bbox``, ``bbox-crs``, ``available_by``)."""
+    """A FastAPI dependency reading every filter parameter of the field registry and the
+    text search ``q``; the marketing status defaults to ``default_status``; ``specials``
+    adds the search's own parameters (``bbox``, ``bbox-crs``, ``available_by``) and
+    restricts to active sites."""
     async def parcel_filter(**query: Any) -> ParcelFilter:
         return _filter_from_query(query, default_status, specials=specials)
 
     parameters = [inspect.Parameter(p.param, inspect.Parameter.KEYWORD_ONLY, default=None,
                                     annotation=_param_annotation(f, p))
                   for f, p in HTTP_FILTERS]
-    extra = _special_parameters() if specials else []
+    extra = _special_parameters() if specials else _special_parameters(("q",))
     parcel_filter.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [*parameters, *extra], return_annotation=ParcelFilter)
     parcel_filter.__doc__ = doc

@@ -11,7 +11,7 @@ from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.connections import ReadConnDep
 from app.api.deps import SettingsDep
 from app.api.etags import etag
-from app.api.parcel_params import OutputDep, PagingDep, ParcelFilterDep
+from app.api.parcel_params import OutputDep, PagingDep, ParcelFilterDep, ReferenceDayDep
 from app.api.responses import (
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
@@ -21,6 +21,7 @@ from app.api.responses import (
 )
 from app.db.queries.paging import Cursor
 from app.db.queries.parcels import count_parcels, one_parcel, parcel_page
+from app.db.queries.snapshots import source_for_day
 from app.domain.clock import today
 from app.domain.errors import NotFound
 from app.domain.input_types import MAX_ID
@@ -48,6 +49,7 @@ def search_parcels(
     selection: ParcelFilterDep,
     page: PagingDep,
     out: OutputDep,
+    at: ReferenceDayDep,
 ) -> Response:
     """Parcels matching every given filter, in keyset pages with ``next``/``prev`` links.
 
@@ -55,16 +57,18 @@ def search_parcels(
     everything. ``f=geojson`` (or ``Accept: application/geo+json``) returns a FeatureCollection.
     ``count=true`` adds ``numberMatched``: exact up to ``GEFIS_COUNT_EXACT_MAX`` expected
     matches, above that the planner's estimate (then ``numberMatchedEstimated: true``).
+    ``at`` shows the parcels as they were at the end of that day (rebuilt from the history,
+    or read from a stored quarterly snapshot; today's disclosure applies).
     """
     cursor = Cursor.decode(page.cursor, str(page.sort)) if page.cursor is not None else None
-    viewer, reference = principal.viewer, today()
+    viewer, source = principal.viewer, source_for_day(conn, at, today())
     matched, estimated = None, False
     if page.count:
-        matched, estimated = count_parcels(conn, selection, viewer=viewer, reference=reference,
-                                           exact_below=settings.count_exact_max)
+        matched, estimated = count_parcels(conn, selection, viewer=viewer, reference=at,
+                                           exact_below=settings.count_exact_max, source=source)
     document = parcel_page(
-        conn, selection, page.sort, viewer=viewer, reference=reference, srid=out.srid,
-        as_feature=out.as_geojson, limit=page.limit, cursor=cursor,
+        conn, selection, page.sort, viewer=viewer, reference=at, srid=out.srid,
+        as_feature=out.as_geojson, limit=page.limit, cursor=cursor, source=source,
         envelope=envelope(request, as_geojson=out.as_geojson, srid=out.srid,
                           number_matched=matched, estimated=estimated))
     return document_response(document, as_geojson=out.as_geojson, srid=out.srid)

@@ -152,6 +152,39 @@ ensure_venv() {
     fi
 }
 
+# --- web map (/karte): MapLibre GL JS and Chart.js from npm ----------------------------
+WEB_DIR="$GEFIS_ROOT/web"
+WEB_STAMP="$WEB_DIR/node_modules/.gefis-install-stamp"
+
+# ensure_web_dependencies required|optional: `npm ci` in web/ (the versions pinned by
+# web/package-lock.json) when the lock file changed or node_modules is missing. No build
+# step: the service serves the packages' distribution files (README, "Web map"). Node.js
+# and npm come from Debian's nodejs/npm when missing and run as root.
+ensure_web_dependencies() {
+    local mode="$1" want have=""
+    want="$(cat "$WEB_DIR/package-lock.json" | sha256sum | cut -d' ' -f1)"
+    [ -f "$WEB_STAMP" ] && have="$(cat "$WEB_STAMP")"
+    if [ "$want" = "$have" ]; then
+        log "web map dependencies are up to date"
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        if can_apt; then
+            log "npm not found; installing Debian's nodejs and npm (for the web map's packages)"
+            apt_install nodejs npm
+        elif [ "$mode" = required ]; then
+            die "npm is missing; install it as root: apt-get update && apt-get install -y nodejs npm"
+        else
+            warn "npm is missing, so the web map (/karte) cannot be served: apt-get install -y nodejs npm"
+            return 0
+        fi
+    fi
+    log "installing the web map's packages (npm ci in web/)"
+    (cd "$WEB_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) \
+        || die "npm ci in web/ failed (see output above)"
+    printf '%s\n' "$want" >"$WEB_STAMP"
+}
+
 # --- database ----------------------------------------------------------------------
 start_local_db() {
     ensure_postgis_server
@@ -178,6 +211,7 @@ select_database() {
 cmd_run() {
     ensure_venv
     ensure_tools optional "${TOOLS_OPTIONAL_FOR_RUN[@]}"
+    ensure_web_dependencies optional
     select_database run
     log "applying migrations"
     "$VENV/bin/python" -m app.cli migrate || die "migrations failed"
@@ -198,6 +232,7 @@ cmd_run() {
 cmd_test() {
     ensure_venv
     ensure_tools required "${TOOLS_REQUIRED_FOR_TEST[@]}"
+    ensure_web_dependencies required
     select_database test
     log "running pytest $*"
     exec "$VENV/bin/pytest" "$@"

@@ -1,0 +1,2 @@
+// Balance dashboard (#panel-balance): to be built.
+export function initBalance() {}

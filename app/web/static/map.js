@@ -1,0 +1,159 @@
+// The map: MapLibre GL JS drawing the service's own style (/styles/gefis: parcels by
+// availability class, sites, boundaries, motorways) from its vector tiles. The parcels'
+// tiles carry the page's filter and day, so map and list always show the same selection.
+
+import * as maplibregl from "../vendor/maplibre-gl/maplibre-gl.mjs";
+import { authHeaders, getConfig, isServiceUrl, request } from "./api.js";
+import { el, showStatus } from "./ui.js";
+
+/** Tile layers whose features can be clicked (parcels as polygons, small sites as points). */
+export const PARCEL_LAYERS = ["parcels-fill", "sites-small"];
+/** Zoom from which the parcel tiles carry single parcels (below: one feature per site). */
+export const PARCEL_ZOOM = 13;
+
+let map;
+let parcelQuery = "";
+let tileErrorShown = false;
+let revalidate = false;
+
+/** The parcels' tile URL template for a query string of filters (and `at`). */
+export function parcelTileTemplate(query) {
+  const { base } = getConfig();
+  return `${base}/collections/parcels/tiles/WebMercatorQuad/{z}/{y}/{x}${query ? `?${query}` : ""}`;
+}
+
+async function loadStyle() {
+  const config = getConfig();
+  const { data: style } = await request(config.styleUrl, { headers: { Accept: "application/json" } });
+  // The parcels' source as an explicit template, so that filters can be carried in it.
+  const parcels = style.sources.parcels;
+  style.sources.parcels = {
+    type: "vector", tiles: [parcelTileTemplate(parcelQuery)], minzoom: 0, maxzoom: 16,
+    attribution: parcels.attribution,
+  };
+  // Highlighted parcels (matching results): drawn above the parcels.
+  style.layers.push({
+    id: "parcels-highlight", type: "line", source: "parcels", "source-layer": "parcels",
+    filter: highlightFilter([]),
+    paint: { "line-color": "#c2185b", "line-width": 3 },
+  });
+  style.layers.push({
+    id: "parcels-selected", type: "line", source: "parcels", "source-layer": "parcels",
+    filter: highlightFilter([]), paint: { "line-color": "#0d47a1", "line-width": 3 },
+  });
+  if (config.backgroundStyleUrl) {
+    // The background map's style first; the service's layers on top of it.
+    const { data: background } = await request(config.backgroundStyleUrl);
+    background.sources = { ...background.sources, ...style.sources };
+    const own = style.layers.filter((l) => l.type !== "background");
+    background.layers = [...background.layers, ...own];
+    background.metadata = style.metadata;
+    return background;
+  }
+  return style;
+}
+
+/** Create the map in #map showing `view` ({zoom, lat, lon}) or else `regionBounds`
+ * ([[w, s], [e, n]]); resolves once the style is loaded. */
+export async function createMap(initialParcelQuery, view, regionBounds) {
+  parcelQuery = initialParcelQuery;
+  const style = await loadStyle();
+  const config = getConfig();
+  map = new maplibregl.Map({
+    container: "map",
+    style,
+    bounds: view ? undefined : regionBounds,
+    fitBoundsOptions: { padding: 10 },
+    center: view ? [view.lon, view.lat] : undefined,
+    zoom: view ? view.zoom : undefined,
+    attributionControl: false,
+    // After an edit, tiles are revalidated (ETag) instead of taken from the browser's cache.
+    transformRequest: (url) => (isServiceUrl(url)
+      ? { url, headers: authHeaders(), ...(revalidate ? { cache: "no-cache" } : {}) } : { url }),
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  map.addControl(new maplibregl.AttributionControl({
+    compact: false,
+    customAttribution: config.synthetic ? [config.attribution] : [config.attribution.split(";")[0]],
+  }), "bottom-right");
+  map.on("error", (event) => {
+    const status = event.error && event.error.status;
+    if (tileErrorShown) return;
+    tileErrorShown = true;
+    showStatus(status === 401 ? "Kacheln: der API-Schlüssel wurde abgelehnt."
+      : "Die Kartenkacheln konnten nicht geladen werden. Der Dienst antwortet nicht oder ist überlastet.",
+    { error: true });
+  });
+  map.on("sourcedata", (event) => {
+    if (event.isSourceLoaded && event.sourceId === "parcels") tileErrorShown = false;
+  });
+  for (const layer of PARCEL_LAYERS) {
+    map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+  }
+  window.gefis = { ...(window.gefis || {}), map, maplibregl };
+  await new Promise((resolve) => map.once("load", resolve));
+  renderLegend(style.metadata);
+  return map;
+}
+
+/** The map (after createMap). */
+export function getMap() {
+  return map;
+}
+
+/** Show the parcels selected by `query` (a query string of filters and `at`). */
+export function setParcelQuery(query) {
+  if (query === parcelQuery) return;
+  parcelQuery = query;
+  const source = map.getSource("parcels");
+  if (source) source.setTiles([parcelTileTemplate(query)]);
+}
+
+/** Reload the parcel tiles (after an edit or a sign-in), asking the service again. */
+export function reloadParcels() {
+  revalidate = true;
+  map.getSource("parcels").setTiles([parcelTileTemplate(parcelQuery)]);
+  map.once("idle", () => { revalidate = false; });
+}
+
+/** Outline the parcels with these ids (matching results); an empty list clears it. */
+export function highlightParcels(ids) {
+  map.setFilter("parcels-highlight", highlightFilter(ids));
+}
+
+/** Outline the selected parcel (or none). */
+export function selectParcel(id) {
+  map.setFilter("parcels-selected", highlightFilter(id ? [id] : []));
+}
+
+/** Single parcels (not sites aggregated at low zoom) with one of these ids. */
+function highlightFilter(ids) {
+  return ["all", ["!=", ["get", "aggregated"], true], ["in", ["id"], ["literal", ids.map(Number)]]];
+}
+
+/** Fit the map to [[w, s], [e, n]]. */
+export function fitBounds(bounds, options = {}) {
+  map.fitBounds(bounds, { padding: 40, maxZoom: 16, duration: 0, ...options });
+}
+
+/** Call `handler(feature)` when a parcel or an aggregated site is clicked. */
+export function onParcelClick(handler) {
+  map.on("click", (event) => {
+    const features = map.queryRenderedFeatures(event.point, { layers: PARCEL_LAYERS });
+    if (features.length) handler(features[0], event);
+  });
+}
+
+function renderLegend(metadata) {
+  const legend = document.getElementById("legend");
+  const entries = (metadata && metadata["gefis:legend"] && metadata["gefis:legend"].availability) || [];
+  legend.replaceChildren(
+    el("h2", {}, "Zeitliche Verfügbarkeit"),
+    el("ul", {}, entries.map((entry) => el("li", {},
+      el("span", { class: "swatch", style: `background:${entry.colour}`, "aria-hidden": "true" }),
+      entry.label))),
+    el("p", { class: "legend-note" }, `Unter Zoomstufe ${PARCEL_ZOOM}: ein Symbol je Standort`),
+  );
+}

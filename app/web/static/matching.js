@@ -1,0 +1,2 @@
+// Investor matching (#panel-match): to be built.
+export function initMatching() {}

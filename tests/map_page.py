@@ -1,0 +1,143 @@
+"""The web map (``/karte``) in a real browser: the service on a socket, Debian's Chromium
+driven by Playwright (``tests/browser.py``), and helpers that ask the map itself what it drew.
+
+A test module imports the fixtures (``from tests.map_page import map_server, open_map  #
+noqa: F401`` plus ``browser`` from ``tests.browser``). The service runs with uvicorn on the
+session's test database (demo data, committed): tests that write through the page must
+remove what they commit (``committed_rows_removed``; write only to parcels they created).
+
+Screenshots of each state go to ``test-artifacts/karte/`` (``GEFIS_TEST_ARTIFACTS``
+overrides the folder), kept after the run for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page
+
+from tests.server import serving
+
+ARTIFACTS = Path(os.environ.get("GEFIS_TEST_ARTIFACTS",
+                                Path(__file__).resolve().parent.parent / "test-artifacts")) / "karte"
+#: Longest wait for the page, the map or a list (ms); software WebGL on 2 cores is slow.
+WAIT_MS = 60_000
+
+#: True once the map has drawn everything its sources asked for (and nothing is pending).
+_MAP_SETTLED = """() => {
+  const m = window.gefis && window.gefis.map;
+  return !!m && m.loaded() && m.areTilesLoaded() && !m.isMoving();
+}"""
+
+
+@pytest.fixture(scope="module")
+def map_server(api: FastAPI, demo_loaded: dict[str, int]) -> Iterator[str]:
+    """The service on a free port of 127.0.0.1 (its base URL), for the module."""
+    with serving(api) as base:
+        yield base
+
+
+def artifact(page: Page, name: str) -> Path:
+    """Save a screenshot of the whole page as ``<ARTIFACTS>/<name>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{re.sub(r'[^a-z0-9_-]+', '_', name.lower())}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def wait_settled(page: Page) -> None:
+    """Wait until the map has loaded every tile it needs and the result list is not busy."""
+    page.wait_for_function(_MAP_SETTLED, timeout=WAIT_MS)
+    page.wait_for_selector("#result-list:not([aria-busy])", state="attached", timeout=WAIT_MS)
+    page.wait_for_function(_MAP_SETTLED, timeout=WAIT_MS)
+
+
+class MapPage:
+    """A browser tab on the web map, with the questions tests ask of it."""
+
+    def __init__(self, page: Page, requests: list[str]) -> None:
+        self.page = page
+        #: Every URL the page requested (for checks of what left the browser).
+        self.requests = requests
+
+    def settle(self) -> MapPage:
+        wait_settled(self.page)
+        return self
+
+    def set_fragment(self, fragment: str) -> MapPage:
+        """Navigate within the page to ``#fragment`` (as following a sent link would)."""
+        self.page.evaluate("""f => new Promise(resolve => {
+          window.addEventListener('hashchange', () => setTimeout(resolve, 0), {once: true});
+          window.location.hash = f;
+        })""", fragment)
+        return self.settle()
+
+    def state(self) -> dict[str, str]:
+        """The URL fragment's parameters."""
+        fragment = self.page.evaluate("window.location.hash").lstrip("#")
+        return dict(p.split("=", 1) for p in fragment.split("&") if "=" in p)
+
+    def rendered_parcel_ids(self) -> set[int]:
+        """Ids of the single parcels the map has drawn in the current view."""
+        return set(self.page.evaluate("""() => window.gefis.map
+          .queryRenderedFeatures({layers: ['parcels-fill']})
+          .filter(f => !f.properties.aggregated).map(f => f.id)"""))
+
+    def rendered_features(self, layers: list[str]) -> list[dict[str, Any]]:
+        """Properties (and id) of the features the map has drawn on ``layers``."""
+        return list(self.page.evaluate("""layers => window.gefis.map
+          .queryRenderedFeatures({layers}).map(f => ({id: f.id, ...f.properties}))""", layers))
+
+    def tile_parcel_total(self) -> int:
+        """Parcels the loaded low-zoom tiles stand for: the ``parcels`` count of every site
+        feature (each site once, though it may lie in several tiles)."""
+        return int(self.page.evaluate("""() => {
+          const counts = new Map();
+          for (const f of window.gefis.map.querySourceFeatures('parcels', {sourceLayer: 'parcels'}))
+            if (f.properties.aggregated) counts.set(f.properties.site_id, f.properties.parcels);
+          return [...counts.values()].reduce((a, b) => a + b, 0);
+        }"""))
+
+    def list_count(self) -> int:
+        """The number of matches the result list states."""
+        return int(self.page.get_attribute("#result-count", "data-count") or -1)
+
+    def list_ids(self) -> list[int]:
+        return [int(v) for v in self.page.eval_on_selector_all(
+            "#result-list [data-parcel-id]", "els => els.map(e => e.dataset.parcelId)")]
+
+    def shot(self, name: str) -> Path:
+        return artifact(self.page, name)
+
+
+@pytest.fixture
+def open_map(browser: Browser, map_server: str) -> Iterator[Callable[..., MapPage]]:
+    """``open_map(fragment="", key=None, width=1400, height=860)``: a new tab on
+    ``/karte#fragment``, signed in with ``key`` (put into session storage before the page
+    starts), once the page is ready and the map has settled."""
+    contexts = []
+
+    def open_(fragment: str = "", key: str | None = None, width: int = 1400,
+              height: int = 860) -> MapPage:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        if key is not None:
+            context.add_init_script(f"sessionStorage.setItem('gefis.apiKey', {key!r});")
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"{map_server}/karte" + (f"#{fragment}" if fragment else ""))
+        page.wait_for_function("document.body.dataset.ready", timeout=WAIT_MS)
+        assert page.evaluate("document.body.dataset.ready") == "true", \
+            page.inner_text("#status")
+        return MapPage(page, requests).settle()
+
+    yield open_
+    for context in contexts:
+        context.close()
