@@ -31,6 +31,12 @@ async function loadStyle() {
     type: "vector", tiles: [parcelTileTemplate(parcelQuery)], minzoom: 0, maxzoom: 16,
     attribution: parcels.attribution,
   };
+  // The districts filled by a value (the balance's reach): beneath the parcels, off at first.
+  const parcelsAt = style.layers.findIndex((l) => l.id === "parcels-fill");
+  style.layers.splice(parcelsAt, 0, {
+    id: "districts-choropleth", type: "fill", source: "districts", "source-layer": "districts",
+    layout: { visibility: "none" }, paint: { "fill-color": "#ffffff", "fill-opacity": 0.55 },
+  });
   // Highlighted parcels (matching results): drawn above the parcels.
   style.layers.push({
     id: "parcels-highlight", type: "line", source: "parcels", "source-layer": "parcels",
@@ -131,6 +137,17 @@ export function selectParcel(id) {
 /** Single parcels (not sites aggregated at low zoom) with one of these ids. */
 function highlightFilter(ids) {
   return ["all", ["!=", ["get", "aggregated"], true], ["in", ["id"], ["literal", ids.map(Number)]]];
+}
+
+/** Fill the districts with `colour`, a MapLibre expression over the district tiles'
+ * properties (e.g. a "match" on "ags"); null hides the fill. */
+export function setDistrictFill(colour) {
+  if (colour === null) {
+    map.setLayoutProperty("districts-choropleth", "visibility", "none");
+    return;
+  }
+  map.setPaintProperty("districts-choropleth", "fill-color", colour);
+  map.setLayoutProperty("districts-choropleth", "visibility", "visible");
 }
 
 /** Fit the map to [[w, s], [e, n]]. */
