@@ -93,6 +93,7 @@ PUBLIC_OPERATIONS = {
     ("get", "/collections/{collection_id}/tiles/{tile_matrix_set_id}"),
     ("get", "/styles/gefis"), ("get", "/api/v1/exports/{name}"),
     ("get", "/api/v1/raster/net-area.tif"), ("get", "/api/v1/imports/templates/{template}"),
+    ("get", "/karte"), ("get", "/api/v1/me"),
 }
 
 

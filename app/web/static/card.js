@@ -186,7 +186,7 @@ export async function showCard(id, { at, onClose } = {}) {
       parcel.synthetic ? el("p", { class: "synthetic-note" }, "Synthetische Demodaten") : null,
       el("p", { class: `badge availability-${parcel.availability}` }, label("availability", parcel.availability)),
       el("div", { id: "card-actions", class: "card-actions" }),
-      factsTable(parcel), restrictions(parcel), suitability(parcel), links(parcel),
+      ...factsTable(parcel).filter(Boolean), restrictions(parcel), suitability(parcel), links(parcel),
       await history(parcel, at),
     );
     card.dataset.parcelId = String(parcel.id);

@@ -106,6 +106,14 @@ async function start() {
     setState({ map: `${map.getZoom().toFixed(2)}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}` });
   });
   document.getElementById("result-more").addEventListener("click", () => loadMore(selectParcelId));
+  onCardShown(({ parcel }) => {  // bring the parcel into view, drawn singly
+    if (!parcel.geometry) return;
+    const [[w, s], [e, n]] = boundsOf(parcel.geometry);
+    const view = map.getBounds();
+    if (map.getZoom() < PARCEL_ZOOM || !(view.contains([w, s]) && view.contains([e, n]))) {
+      fitBounds([[w, s], [e, n]], { maxZoom: 16, minZoom: PARCEL_ZOOM });
+    }
+  });
   const closeCard = () => setState({ parcel: undefined }, { push: true });
 
   onStateChange((next, changed) => {

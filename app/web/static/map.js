@@ -150,9 +150,10 @@ export function setDistrictFill(colour) {
   map.setLayoutProperty("districts-choropleth", "visibility", "visible");
 }
 
-/** Fit the map to [[w, s], [e, n]]. */
-export function fitBounds(bounds, options = {}) {
-  map.fitBounds(bounds, { padding: 40, maxZoom: 16, duration: 0, ...options });
+/** Fit the map to [[w, s], [e, n]] (at most `maxZoom`, at least `minZoom`). */
+export function fitBounds(bounds, { minZoom = 0, ...options } = {}) {
+  const camera = map.cameraForBounds(bounds, { padding: 40, maxZoom: 16, ...options });
+  if (camera) map.jumpTo({ ...camera, zoom: Math.max(camera.zoom, minZoom) });
 }
 
 /** Call `handler(feature)` when a parcel or an aggregated site is clicked. */
