@@ -118,13 +118,15 @@ class MapPage:
 
 @pytest.fixture
 def open_map(browser: Browser, map_server: str) -> Iterator[Callable[..., MapPage]]:
-    """``open_map(fragment="", key=None, width=1400, height=860)``: a new tab on
-    ``/karte#fragment``, signed in with ``key`` (put into session storage before the page
-    starts), once the page is ready and the map has settled."""
+    """``open_map(fragment="", key=None, width=1400, height=860, prepare=None,
+    settle=True)``: a new tab on ``/karte#fragment``, signed in with ``key`` (put into
+    session storage before the page starts), once the page is ready and (with ``settle``)
+    the map has settled; ``prepare(page)`` runs before the page is loaded (routes)."""
     contexts = []
 
     def open_(fragment: str = "", key: str | None = None, width: int = 1400,
-              height: int = 860) -> MapPage:
+              height: int = 860, prepare: Callable[[Page], None] | None = None,
+              settle: bool = True) -> MapPage:
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         if key is not None:
@@ -132,8 +134,12 @@ def open_map(browser: Browser, map_server: str) -> Iterator[Callable[..., MapPag
         page = context.new_page()
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
+        if prepare is not None:
+            prepare(page)
         page.goto(f"{map_server}/karte" + (f"#{fragment}" if fragment else ""))
         page.wait_for_function("document.body.dataset.ready", timeout=WAIT_MS)
+        if not settle:
+            return MapPage(page, requests)
         assert page.evaluate("document.body.dataset.ready") == "true", \
             page.inner_text("#status")
         return MapPage(page, requests).settle()
