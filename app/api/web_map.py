@@ -20,6 +20,7 @@ from app.api.responses import PROBLEM_RESPONSES, base_url
 from app.db.queries.map_page import map_page_facts
 from app.domain.clock import today
 from app.domain.errors import ServiceUnavailable
+from app.services.ogc.documents import region_extent
 from app.services.web_map import (
     STATIC_DIR,
     VENDOR_PACKAGES,
@@ -55,7 +56,8 @@ def get_map_page(request: Request, conn: ReadConnDep, settings: SettingsDep,
     day = today()
     config = MapPageConfig(base_url=base_url(request), today=day,
                            quarters=slider_quarters(first_day, day), synthetic=synthetic,
-                           background_style_url=settings.map_background_style_url)
+                           background_style_url=settings.map_background_style_url,
+                           region=tuple(region_extent(conn)))
     return HTMLResponse(map_page_html(config), headers={"Cache-Control": "no-cache"})
 
 

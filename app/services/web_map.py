@@ -51,6 +51,8 @@ class MapPageConfig:
     quarters: tuple[date, ...]
     synthetic: bool
     background_style_url: str | None
+    #: the region's bounding box (west, south, east, north; CRS84): the map's first view
+    region: tuple[float, float, float, float]
 
     def document(self) -> dict[str, Any]:
         """The configuration as JSON-ready values."""
@@ -64,6 +66,7 @@ class MapPageConfig:
             "synthetic": self.synthetic,
             "syntheticLabel": SYNTHETIC_LABEL,
             "attribution": ATTRIBUTION,
+            "regionBounds": [list(self.region[:2]), list(self.region[2:])],
         }
 
 
@@ -91,8 +94,10 @@ def missing_vendor_files(modules_dir: Path) -> list[str]:
 
 def map_page_html(config: MapPageConfig) -> str:
     """The page, with ``config`` embedded as JSON (``<`` escaped, so no value can close
-    the script element)."""
+    the script element); every script module is preloaded (no import waterfall)."""
     embedded = json.dumps(config.document(), ensure_ascii=False).replace("<", "\\u003c")
+    modules = sorted(p.name for p in STATIC_DIR.glob("*.js"))
     return _ENV.get_template("karte.html").render(config=embedded, base=config.base_url,
                                                   synthetic=config.synthetic,
-                                                  synthetic_label=SYNTHETIC_LABEL)
+                                                  synthetic_label=SYNTHETIC_LABEL,
+                                                  modules=modules)
