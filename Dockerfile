@@ -26,6 +26,15 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
+# The web map's browser packages (MapLibre GL JS, Chart.js) from npm, pinned by the lock
+# file; Node.js is needed only for `npm ci` and removed again (the service serves the files).
+COPY web/package.json web/package-lock.json ./web/
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nodejs npm \
+    && (cd web && npm ci --omit=dev --no-audit --no-fund) \
+    && apt-get purge -y nodejs npm && apt-get autoremove -y \
+    && rm -rf /var/lib/apt/lists/* /root/.npm
+
 # The project itself (editable, so app code finds migrations/, geodata/ and
 # scripts/ next to it in /app).
 COPY . .
