@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from playwright.sync_api import BrowserContext, sync_playwright
 from sqlalchemy import create_engine, text
@@ -41,7 +40,8 @@ TARGET_S = 2.0
 #: rendered.
 _RENDERED = """() => {
   const m = window.gefis && window.gefis.map;
-  if (!m || !m.loaded() || !m.areTilesLoaded() || document.body.dataset.ready !== 'true') return false;
+  if (!m || !m.loaded() || !m.areTilesLoaded()) return false;
+  if (document.body.dataset.ready !== 'true') return false;
   return m.queryRenderedFeatures({layers: ['parcels-fill', 'sites-small']}).length > 0
     && performance.now();
 }"""

@@ -43,6 +43,10 @@ from tests import demo_runs
 from tests.resource_client import Client
 from tests.server import high_water_marks, in_process, on_connection, purge_above
 
+#: Fixtures of the browser tests: ``browser`` (tests/browser.py) and the web map's
+#: ``map_server`` and ``open_map`` (tests/map_page.py), for every test module.
+pytest_plugins = ("tests.browser", "tests.map_page")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 #: Roles of ``api_keys`` and ``clients`` (``public``: no key).

@@ -9,8 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.browser import browser  # noqa: F401
-from tests.map_page import MapPage, map_server, open_map  # noqa: F401
+from tests.map_page import MapPage
 
 pytestmark = pytest.mark.slow
 

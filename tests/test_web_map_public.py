@@ -20,8 +20,7 @@ from playwright.sync_api import Response
 from sqlalchemy import Engine, text
 
 from app.domain.parcel_fields import DISCLOSABLE_FIELDS, FIELDS, Visibility
-from tests.browser import browser  # noqa: F401
-from tests.map_page import MapPage, map_server, open_map  # noqa: F401
+from tests.map_page import MapPage
 
 pytestmark = pytest.mark.slow
 

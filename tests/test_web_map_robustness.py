@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route
 
-from tests.browser import browser  # noqa: F401
-from tests.map_page import MapPage, map_server, open_map  # noqa: F401
+from tests.map_page import MapPage
 
 pytestmark = pytest.mark.slow
 

@@ -8,6 +8,8 @@ parameter reaches the service, whose routes refuse unknown ones.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from starlette.middleware.gzip import GZipMiddleware
@@ -61,12 +63,21 @@ def get_map_page(request: Request, conn: ReadConnDep, settings: SettingsDep,
     return HTMLResponse(map_page_html(config), headers={"Cache-Control": "no-cache"})
 
 
+class _PackageFiles(StaticFiles):
+    """A package's files; a package not installed answers 404 (the page says why)."""
+
+    async def check_config(self) -> None:
+        if self.directory is not None and not Path(self.directory).is_dir():
+            return
+        await super().check_config()
+
+
 def mount_web_map_files(app: FastAPI, settings: Settings) -> None:
     """Serve the page's own files and the npm packages' distribution files (gzip when the
     browser accepts it; ``ETag``/``Last-Modified`` and 304s by Starlette's StaticFiles)."""
     app.mount("/karte/static", GZipMiddleware(
         StaticFiles(directory=STATIC_DIR), minimum_size=GZIP_MIN_BYTES), name="karte-static")
     for name, folder in VENDOR_PACKAGES.items():
-        files = StaticFiles(directory=settings.web_modules_dir / folder, check_dir=False)
+        files = _PackageFiles(directory=settings.web_modules_dir / folder, check_dir=False)
         app.mount(f"/karte/vendor/{name}", GZipMiddleware(files, minimum_size=GZIP_MIN_BYTES),
                   name=f"karte-vendor-{name}")

@@ -31,7 +31,8 @@ VENDOR_PACKAGES = {"maplibre-gl": "maplibre-gl/dist", "chart.js": "chart.js/dist
 VENDOR_ENTRY_FILES = ("maplibre-gl/dist/maplibre-gl.mjs", "maplibre-gl/dist/maplibre-gl.css",
                       "chart.js/dist/chart.umd.min.js")
 
-SYNTHETIC_LABEL = "Synthetische Demodaten: Standorte, Flächen, Verkäufe und Autobahnen sind erfunden"
+SYNTHETIC_LABEL = ("Synthetische Demodaten: Standorte, Flächen, Verkäufe und Autobahnen sind "
+                   "erfunden")
 
 _ENV = Environment(loader=FileSystemLoader(WEB_DIR), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
