@@ -36,13 +36,13 @@ from app.api.frameworks import router as frameworks_router
 from app.api.land_sales import router as land_sales_router
 from app.api.limits import BodySizeLimit
 from app.api.matches import router as matches_router
-from app.api.web_map import mount_web_map_files
 from app.api.ogc import collections as ogc_collections
 from app.api.ogc import items as ogc_items
 from app.api.ogc import landing as ogc_landing
 from app.api.problems import register_problem_handlers
 from app.api.query_check import UNKNOWN_PARAMETER_RESPONSES, QueryParameterCheck
 from app.api.sites import router as sites_router
+from app.api.web_map import mount_web_map_files
 from app.db.replica import ReplicaRouter
 from app.db.session import build_engine, build_health_engine
 from app.settings import Settings, get_settings

@@ -183,7 +183,7 @@ export async function showCard(id, { at, onClose } = {}) {
       onclick: onClose }, "×");
     card.replaceChildren(
       el("header", {}, el("h2", { id: "card-title" }, parcel.name || `Fläche ${parcel.id}`), close),
-      parcel.synthetic ? el("p", { class: "synthetic-note" }, "Synthetische Demodaten") : null,
+      parcel.synthetic ? el("p", { class: "synthetic-note" }, "Synthetische Demodaten") : "",
       el("p", { class: `badge availability-${parcel.availability}` }, label("availability", parcel.availability)),
       el("div", { id: "card-actions", class: "card-actions" }),
       ...factsTable(parcel).filter(Boolean), restrictions(parcel), suitability(parcel), links(parcel),
