@@ -185,6 +185,7 @@ export async function showCard(id, { at, onClose } = {}) {
       el("header", {}, el("h2", { id: "card-title" }, parcel.name || `Fläche ${parcel.id}`), close),
       parcel.synthetic ? el("p", { class: "synthetic-note" }, "Synthetische Demodaten") : "",
       el("p", { class: `badge availability-${parcel.availability}` }, label("availability", parcel.availability)),
+      at ? el("p", { class: "card-note" }, `Der Steckbrief zeigt den heutigen Stand, Karte und Liste den vom ${dateDe(at)}.`) : "",
       el("div", { id: "card-actions", class: "card-actions" }),
       ...factsTable(parcel).filter(Boolean), restrictions(parcel), suitability(parcel), links(parcel),
       await history(parcel, at),
