@@ -24,6 +24,8 @@ from playwright.sync_api import Browser, Page
 
 from tests.server import serving
 
+#: axe-core from web/node_modules (a development dependency of web/package.json).
+AXE = Path(__file__).resolve().parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(os.environ.get("GEFIS_TEST_ARTIFACTS",
                                 Path(__file__).resolve().parent.parent / "test-artifacts")) / "karte"
 #: Longest wait for the page, the map or a list (ms); software WebGL on 2 cores is slow.
@@ -49,6 +51,19 @@ def artifact(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{re.sub(r'[^a-z0-9_-]+', '_', name.lower())}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def axe_violations(page: Page, selector: str | None = None) -> list[dict[str, Any]]:
+    """axe-core's serious and critical WCAG 2 A/AA violations of the page as it is (inside
+    ``selector`` when given)."""
+    page.add_script_tag(path=str(AXE))
+    result: list[dict[str, Any]] = page.evaluate("""async (selector) => {
+      const r = await axe.run(selector ? {include: [selector]} : document,
+                              {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}});
+      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                     nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""", selector)
+    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 def wait_settled(page: Page) -> None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Route
 
 from tests.browser import drawn_pixels
-from tests.map_page import WAIT_MS, MapPage
+from tests.map_page import WAIT_MS, MapPage, axe_violations
 
 pytestmark = pytest.mark.slow
 
@@ -25,19 +24,6 @@ CHARTS = ["#balance-chart-supply", "#balance-chart-phased", "#balance-chart-reac
 #: The district shown on its own besides the region (Halle (Saale), Stadt).
 DISTRICT = "15002"
 LAYER = "districts-choropleth"
-#: axe-core from web/node_modules (a development dependency of web/package.json).
-AXE = Path(__file__).resolve().parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical WCAG 2 A/AA violations of the page as it is."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => {
-      const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}});
-      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                     nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-    }""")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 def api_balance(base: str, at: str | None = None) -> dict[str, Any]:

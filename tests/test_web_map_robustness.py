@@ -5,30 +5,15 @@ Screenshots: ``test-artifacts/karte/``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Route
 
-from tests.map_page import MapPage
+from tests.map_page import MapPage, axe_violations
 
 pytestmark = pytest.mark.slow
 
 OpenMap = Callable[..., MapPage]
-#: axe-core from web/node_modules (a development dependency of web/package.json).
-AXE = Path(__file__).resolve().parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical WCAG 2 A/AA violations of the page as it is."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""async () => {
-      const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}});
-      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                     nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-    }""")
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 def test_the_page_passes_axe_and_works_by_keyboard(open_map: OpenMap, map_server: str) -> None:
