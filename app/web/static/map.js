@@ -16,21 +16,34 @@ let parcelQuery = "";
 let tileErrorShown = false;
 let revalidate = false;
 
+/** Deepest zoom of the service's tiles (as its TileJSON says); the map overzooms beyond. */
+const TILE_MAX_ZOOM = 16;
+
+/** The tile URL template of a collection, with a query string (filters and `at`). */
+function tileTemplate(collection, query = "") {
+  const { base } = getConfig();
+  return `${base}/collections/${collection}/tiles/WebMercatorQuad/{z}/{y}/{x}${query ? `?${query}` : ""}`;
+}
+
 /** The parcels' tile URL template for a query string of filters (and `at`). */
 export function parcelTileTemplate(query) {
-  const { base } = getConfig();
-  return `${base}/collections/parcels/tiles/WebMercatorQuad/{z}/{y}/{x}${query ? `?${query}` : ""}`;
+  return tileTemplate("parcels", query);
 }
 
 async function loadStyle() {
   const config = getConfig();
   const { data: style } = await request(config.styleUrl, { headers: { Accept: "application/json" } });
-  // The parcels' source as an explicit template, so that filters can be carried in it.
-  const parcels = style.sources.parcels;
-  style.sources.parcels = {
-    type: "vector", tiles: [parcelTileTemplate(parcelQuery)], minzoom: 0, maxzoom: 16,
-    attribution: parcels.attribution,
-  };
+  // The service's sources as explicit templates instead of TileJSON links: one round trip
+  // less before the first tile, and the parcels' template carries the page's filters.
+  const [[west, south], [east, north]] = config.regionBounds;
+  for (const [id, source] of Object.entries(style.sources)) {
+    if (source.type !== "vector" || !source.url || !isServiceUrl(source.url)) continue;
+    style.sources[id] = {
+      type: "vector", tiles: [id === "parcels" ? parcelTileTemplate(parcelQuery) : tileTemplate(id)],
+      minzoom: 0, maxzoom: TILE_MAX_ZOOM, bounds: [west, south, east, north],
+      attribution: source.attribution,
+    };
+  }
   // The districts filled by a value (the balance's reach): beneath the parcels, off at first.
   const parcelsAt = style.layers.findIndex((l) => l.id === "parcels-fill");
   style.layers.splice(parcelsAt, 0, {
