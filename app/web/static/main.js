@@ -7,8 +7,8 @@ import { onCardShown, setDistrictNames, showCard } from "./card.js";
 import { initBalance } from "./balance.js";
 import { initEditing } from "./edit.js";
 import {
-  PARCEL_ZOOM, createMap, fitBounds, getMap, onParcelClick, reloadParcels, selectParcel,
-  setParcelQuery,
+  PARCEL_ZOOM, createMap, fitBounds, geometryBounds, getMap, onParcelClick, reloadParcels,
+  selectParcel, setParcelQuery,
 } from "./map.js";
 import { initMatching } from "./matching.js";
 import { buildSearchForm, loadMore, loadResults, selectionParams, writeForm } from "./search.js";
@@ -19,22 +19,11 @@ import { el, loadVocabularies, showError, showStatus } from "./ui.js";
 const TABS = ["search", "match", "balance"];
 let districtBounds = {};
 
-function boundsOf(geometry) {
-  let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
-  const walk = (c) => {
-    if (typeof c[0] === "number") {
-      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
-    } else c.forEach(walk);
-  };
-  walk(geometry.coordinates);
-  return [[w, s], [e, n]];
-}
-
 async function loadDistricts() {
   const params = new URLSearchParams({ simplify_m: "1000", f: "geojson" });
   const { data } = await request("districts", { params });
   const districts = data.features.map((f) => ({ ags: f.properties.ags, name: f.properties.name }));
-  districtBounds = Object.fromEntries(data.features.map((f) => [f.properties.ags, boundsOf(f.geometry)]));
+  districtBounds = Object.fromEntries(data.features.map((f) => [f.properties.ags, geometryBounds([f.geometry])]));
   setDistrictNames(Object.fromEntries(districts.map((d) => [d.ags, d.name])));
   return districts;
 }
@@ -109,7 +98,7 @@ async function start() {
   document.getElementById("result-more").addEventListener("click", () => loadMore(selectParcelId));
   onCardShown(({ parcel }) => {  // bring the parcel into view, drawn singly
     if (!parcel.geometry) return;
-    const [[w, s], [e, n]] = boundsOf(parcel.geometry);
+    const [[w, s], [e, n]] = geometryBounds([parcel.geometry]);
     const view = map.getBounds();
     if (map.getZoom() < PARCEL_ZOOM || !(view.contains([w, s]) && view.contains([e, n]))) {
       fitBounds([[w, s], [e, n]], { maxZoom: 16, minZoom: PARCEL_ZOOM });

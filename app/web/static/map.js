@@ -163,6 +163,18 @@ export function setDistrictFill(colour) {
   map.setLayoutProperty("districts-choropleth", "visibility", "visible");
 }
 
+/** The bounding box [[w, s], [e, n]] (lon/lat) of GeoJSON geometries; null for none. */
+export function geometryBounds(geometries) {
+  let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
+  const walk = (c) => {
+    if (typeof c[0] === "number") {
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+    } else c.forEach(walk);
+  };
+  for (const geometry of geometries) walk(geometry.coordinates);
+  return Number.isFinite(w) ? [[w, s], [e, n]] : null;
+}
+
 /** Fit the map to [[w, s], [e, n]] (at most `maxZoom`, at least `minZoom`). */
 export function fitBounds(bounds, { minZoom = 0, ...options } = {}) {
   const camera = map.cameraForBounds(bounds, { padding: 40, maxZoom: 16, ...options });

@@ -4,7 +4,7 @@
 // confirmation of a saved enquiry.
 
 import { request } from "./api.js";
-import { PARCEL_ZOOM, fitBounds, getMap, highlightParcels } from "./map.js";
+import { PARCEL_ZOOM, fitBounds, geometryBounds, getMap, highlightParcels } from "./map.js";
 import { dateDe, decimal, el, ha, label, showError } from "./ui.js";
 
 /** Own layers: the sites holding results, for zooms where parcels are drawn per site. */
@@ -64,17 +64,6 @@ export function answerIds(data) {
   return { ids: [...new Set(ids)], siteIds: [...new Set(siteIds.filter((s) => s !== null && s !== undefined))] };
 }
 
-function boundsOf(features) {
-  let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
-  const walk = (c) => {
-    if (typeof c[0] === "number") {
-      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
-    } else c.forEach(walk);
-  };
-  for (const f of features) if (f.geometry) walk(f.geometry.coordinates);
-  return Number.isFinite(w) ? [[w, s], [e, n]] : null;
-}
-
 /** The parcels' geometries (the answer carries none): one OGC API request, CQL2 over ids. */
 async function geometries(ids, signal) {
   const params = new URLSearchParams({
@@ -94,7 +83,7 @@ export async function showAnswerOnMap(data, { fit = true, visible = true } = {})
   if (!fit || !shown.ids.length) return;
   geometryController = new AbortController();
   const features = await geometries(shown.ids, geometryController.signal);
-  const bounds = boundsOf(features);
+  const bounds = geometryBounds(features.map((f) => f.geometry).filter(Boolean));
   if (bounds) fitBounds(bounds, { maxZoom: 16, padding: fitPadding() });
 }
 
