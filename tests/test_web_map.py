@@ -28,6 +28,12 @@ def api_count(base: str, query: str, key: str | None = None) -> int:
 def test_the_map_draws_parcels_from_the_tiles(open_map: OpenMap, map_server: str) -> None:
     page = open_map()
     page.shot("01_region")
+    # the boundaries' source is named, the demo data are labelled, the classes explained
+    assert "© GeoBasis-DE / BKG" in page.page.inner_text(".maplibregl-ctrl-attrib")
+    assert page.page.is_visible("#demo-banner")
+    assert "Synthetische Demodaten" in page.page.inner_text("#demo-banner")
+    assert page.page.locator("#legend li").all_inner_texts()[0].strip() == "sofort"
+    assert page.page.locator("#legend li").count() == 5
     # the region view (below the aggregation zoom): one feature per site, with its parcels
     sites = page.rendered_features(["parcels-fill", "sites-small"])
     assert len(sites) > 50

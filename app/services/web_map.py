@@ -18,7 +18,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.domain.quarters import Quarter, quarters_between
-from app.services.tile_documents import ATTRIBUTION
 
 #: The page and its own scripts and styles (package data).
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -65,8 +64,6 @@ class MapPageConfig:
             "today": self.today.isoformat(),
             "quarters": [q.isoformat() for q in self.quarters],
             "synthetic": self.synthetic,
-            "syntheticLabel": SYNTHETIC_LABEL,
-            "attribution": ATTRIBUTION,
             "regionBounds": [list(self.region[:2]), list(self.region[2:])],
         }
 

@@ -77,7 +77,6 @@ async function loadStyle() {
 export async function createMap(initialParcelQuery, view, regionBounds) {
   parcelQuery = initialParcelQuery;
   const style = await loadStyle();
-  const config = getConfig();
   map = new maplibregl.Map({
     container: "map",
     style,
@@ -92,10 +91,8 @@ export async function createMap(initialParcelQuery, view, regionBounds) {
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
-  map.addControl(new maplibregl.AttributionControl({
-    compact: false,
-    customAttribution: config.synthetic ? [config.attribution] : [config.attribution.split(";")[0]],
-  }), "bottom-right");
+  // The sources carry the attribution (BKG for the boundaries, the demo's synthetic data).
+  map.addControl(new maplibregl.AttributionControl({ compact: false }), "bottom-right");
   map.on("error", (event) => {
     const status = event.error && event.error.status;
     if (tileErrorShown) return;
