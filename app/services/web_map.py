@@ -22,6 +22,8 @@ from app.domain.quarters import Quarter, quarters_between
 #: The page and its own scripts and styles (package data).
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
+#: The page's script modules (package data, fixed while the service runs), preloaded by it.
+MODULES = tuple(sorted(p.name for p in STATIC_DIR.glob("*.js")))
 
 #: Browser packages the page loads: URL folder under ``/karte/vendor/`` → folder inside
 #: ``node_modules`` holding the package's distribution files.
@@ -94,8 +96,7 @@ def map_page_html(config: MapPageConfig) -> str:
     """The page, with ``config`` embedded as JSON (``<`` escaped, so no value can close
     the script element); every script module is preloaded (no import waterfall)."""
     embedded = json.dumps(config.document(), ensure_ascii=False).replace("<", "\\u003c")
-    modules = sorted(p.name for p in STATIC_DIR.glob("*.js"))
     return _ENV.get_template("karte.html").render(config=embedded, base=config.base_url,
                                                   synthetic=config.synthetic,
                                                   synthetic_label=SYNTHETIC_LABEL,
-                                                  modules=modules)
+                                                  modules=MODULES)

@@ -132,7 +132,7 @@ async function start() {
     if (now.parcel) showCard(now.parcel, { at: now.at, onClose: closeCard });
   });
 
-  initMatching();
+  initMatching(districts);
   initBalance();
   initEditing();
   if (state.parcel) {

@@ -51,27 +51,9 @@ function check(name, text = LABELS[name]) {
   return el("label", {}, el("input", { type: "checkbox", id: `match-${name}`, name, value: "true" }), ` ${text}`);
 }
 
-/** Districts as [{code, label}] from the search form's district select (built before). */
-function districtsOfSearchForm() {
-  const menu = document.getElementById("filter-district");
-  return menu ? [...menu.options].filter((o) => o.value)
-    .map((o) => ({ code: o.value, label: o.textContent })) : [];
-}
-
 function districtChecks(districts) {
   return districts.map((d) => el("label", {},
     el("input", { type: "checkbox", name: "preferred_districts", value: d.code }), ` ${d.label}`));
-}
-
-/** Without the search form's list: the districts from the API. */
-async function loadDistricts(fieldset) {
-  try {
-    const { data } = await request("districts");
-    fieldset.append(...districtChecks(data.items.map((d) => ({ code: d.ags, label: d.name }))));
-  } catch (error) {
-    fieldset.append(el("p", { class: "error" }, "Die Kreise konnten nicht geladen werden."));
-    showError(error);
-  }
 }
 
 function buildForm(districts) {
@@ -350,13 +332,12 @@ function updateSaveBox(principal) {
   if (!may) field("save_enquiry").checked = false;
 }
 
-/** Build the panel and follow tab, principal and data changes (once, after the map). */
-export function initMatching() {
+/** Build the panel (districts: [{ags, name}], as main.js loaded them) and follow tab,
+ * principal and data changes (once, after the map). */
+export function initMatching(districts) {
   open = getState().tab === "match";
-  const districts = districtsOfSearchForm();
-  buildPanel(districts);
+  buildPanel(districts.map((d) => ({ code: d.ags, label: d.name })));
   updateSaveHint();
-  if (!districts.length) loadDistricts(document.getElementById("match-districts"));
   updateSaveBox(getPrincipal());
   onPrincipalChange((principal) => {
     updateSaveBox(principal);

@@ -2,7 +2,7 @@
 // form writes the page state (URL fragment); the list and the map read it.
 
 import { request } from "./api.js";
-import { FILTER_KEYS, filterParams, getState, setState } from "./state.js";
+import { FILTER_KEYS, LIST_KEYS, filterParams, getState, setState } from "./state.js";
 import { dateDe, el, ha, integer, label, showError, terms } from "./ui.js";
 
 /** Marketing status shown when the state names none (the API's search default too). */
@@ -85,9 +85,7 @@ function readForm(form) {
       patch[key] = inputs.filter((i) => i.checked).map((i) => i.value);
     } else if (inputs[0].type === "checkbox") {
       patch[key] = inputs[0].checked ? "true" : undefined;
-    } else if (inputs[0].tagName === "SELECT" && key === "district") {
-      patch[key] = inputs[0].value ? [inputs[0].value] : undefined;
-    } else if (inputs[0].tagName === "SELECT" && key === "user_group") {
+    } else if (inputs[0].tagName === "SELECT" && LIST_KEYS.has(key)) {  // one of a list key
       patch[key] = inputs[0].value ? [inputs[0].value] : undefined;
     } else {
       patch[key] = inputs[0].value.trim() || undefined;
