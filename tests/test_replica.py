@@ -178,22 +178,24 @@ def test_a_write_goes_to_the_primary_and_is_soon_read_from_the_replica(
             "user_groups": ["logistik"], "servicing": "erschlossen"})
         assert parcel.status_code == 201, parcel.text
         written = time.monotonic()
-        searches = 0
 
-        def found() -> bool:
-            nonlocal searches
-            searches += 1
-            return parcel.json()["id"] in {p["id"] for p in _search(base, marker, api_keys["analyst"])}
+        def found_on_the_replica() -> bool:
+            # A search may go to the primary while the replica's lag is momentarily unknown
+            # (the WAL of the first write since it started arrives before it is replayed):
+            # the safe side. What counts is a search on the replica that finds the parcel.
+            before = len(standby.statements(marker))
+            hits = {p["id"] for p in _search(base, marker, api_keys["analyst"])}
+            return parcel.json()["id"] in hits and len(standby.statements(marker)) == before + 1
 
-        until(found, "the new parcel in a search", timeout_s=10)
+        until(found_on_the_replica, "the new parcel in a search on the replica", timeout_s=10)
         visible_after_s = time.monotonic() - written
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM parcels p JOIN sites s ON s.id = p.site_id "
                                  "WHERE s.name = :m"), {"m": marker}).scalar_one() == 1
     ran = standby.statements(marker)
+    assert ran
     assert not [s for s in ran if "INSERT" in s[2]]  # the writes ran on the primary only
-    # Every search (one statement each) ran on the replica, the one that found the parcel too.
-    assert [s[0] for s in ran] == ["gefis-md-read"] * searches
+    assert {s[0] for s in ran} == {"gefis-md-read"}
     assert visible_after_s < 5, f"visible through the API after {visible_after_s:.1f} s"
     print(f"write visible through a search on the replica after {visible_after_s:.2f} s")
 
