@@ -15,11 +15,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from app.cli_output import fail, say
+from app.db.queries.parcels.rows import existing_ids, raster_coverage
 from app.db.session import get_engine, write_transaction
 from app.domain.errors import GefisError, InvalidInput
 from app.services.raster import (
@@ -32,14 +33,6 @@ from app.services.raster import (
 #: Who and why, in the parcel history.
 ACTOR = "cli-raster-stats"
 REASON = "Rasteranalyse: Hangneigung/Hochwasser neu berechnet"
-
-_COUNTS = text("""
-    SELECT count(*) AS parcels, count(slope_mean_pct) AS slope,
-           count(flood_hazard_share) AS flood,
-           count(*) FILTER (WHERE cardinality(suggested_restriction_causes) > 0) AS suggested
-      FROM parcels WHERE CAST(:ids AS bigint[]) IS NULL OR id = ANY(CAST(:ids AS bigint[]))
-""")
-
 
 @dataclass(frozen=True)
 class RasterRun:
@@ -60,8 +53,7 @@ class RasterRun:
 
 
 def _check_ids(conn: Connection, ids: Sequence[int]) -> None:
-    known = set(conn.execute(text("SELECT id FROM parcels WHERE id = ANY(:ids)"),
-                             {"ids": list(ids)}).scalars())
+    known = existing_ids(conn, ids)
     unknown = [str(i) for i in ids if i not in known]
     if unknown:
         raise InvalidInput.for_field("--parcel", f"Fläche(n) {', '.join(unknown)} gibt es "
@@ -78,12 +70,12 @@ def raster_stats(conn: Connection, ids: Sequence[int] | None = None) -> RasterRu
     if ids is not None:
         _check_ids(conn, ids)
     selected = None if ids is None else list(ids)
-    total = conn.execute(_COUNTS, {"ids": selected}).one().parcels
+    total = raster_coverage(conn, selected).parcels
     with tqdm(total=total, unit=" Flächen", file=sys.stderr, desc="Rasteranalyse",
               disable=None) as bar:
         written = fill_raster_columns(conn, "parcels", "id", ids=selected, reason=REASON,
                                       sources=sources, rules=rules, progress=bar.update)
-    counts = conn.execute(_COUNTS, {"ids": selected}).one()
+    counts = raster_coverage(conn, selected)
     return RasterRun(counts.parcels, written, counts.slope, counts.flood, counts.suggested)
 
 

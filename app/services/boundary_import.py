@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from app.db.queries import boundaries as sql
+from app.db.queries.parcels.relocate import move_parcels, relocations, repoint_municipality
 from app.domain.clock import today
 from app.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from app.services.boundaries import BOUNDARY_LIMITS, gebietsstand
@@ -307,7 +308,7 @@ def _write(conn: Connection, plan: _Plan, source: str, valid_from: date,
                                    ("land_sales", sql.REPOINT_LAND_SALES)):
                 report[key] += [{"id": i, "from": pair["old_ags"], "to": pair["new_ags"]}
                                 for i in conn.execute(statement, pair).scalars()]
-            for parcel_id in conn.execute(sql.REPOINT_PARCELS, pair).scalars():
+            for parcel_id in repoint_municipality(conn, pair["old_ags"], pair["new_ags"]):
                 moves[parcel_id] = [pair["old_ags"], pair["new_ags"]]
     if plan.mergers:
         report["site_partners"] = list(conn.execute(sql.REPOINT_PARTNERS, {
@@ -330,7 +331,7 @@ def _write(conn: Connection, plan: _Plan, source: str, valid_from: date,
 def _relocate_parcels(conn: Connection, import_id: int, written: list[str], label: str,
                       moves: dict[int, list[str]]) -> None:
     """Locate the parcels near written boundaries again; 409 if any would leave the region."""
-    rows = conn.execute(sql.RELOCATE, {"import_id": import_id, "written": written}).all()
+    rows = relocations(conn, sql.TOUCHED, {"import_id": import_id, "written": written})
     outside = [r.id for r in rows if r.new_ags is None]
     if outside:
         listed = ", ".join(map(str, outside[:LISTED_PARCELS]))
@@ -344,7 +345,7 @@ def _relocate_parcels(conn: Connection, import_id: int, written: list[str], labe
         by_pair.setdefault((row.old_ags, row.new_ags), []).append(row.id)
     for (old, new), ids in sorted(by_pair.items()):
         with _reason(conn, f"{label}: Gemeinde {old} → {new}"):
-            conn.execute(sql.MOVE_PARCELS, {"new_ags": new, "ids": ids})
+            move_parcels(conn, ids, new)
         for parcel_id in ids:
             moves.setdefault(parcel_id, [old]).append(new)
 

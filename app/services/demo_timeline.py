@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app.db.queries.parcels.rows import external_ids_changed_for, synthetic_ids
 from app.domain.clock import today
 from app.domain.enquiry_input import EnquiryCreate
 from app.domain.geometry_input import PolygonGeometry
@@ -39,6 +40,8 @@ SURVEY_TIME = "2020-12-31T12:00:00+01:00"
 #: Who writes the timeline (history actor and enquiries' ``created_by``).
 PRINCIPAL = Principal(Role.ADMIN, None, "demo-zeitreihe")
 REASON = "Demo-Zeitreihe {id}: {label} (synthetisch)"  # the id is parsed back (_HISTORY_IDS)
+#: ``LIKE`` pattern of the history reasons the timeline writes (:data:`REASON`).
+REASON_LIKE = "Demo-Zeitreihe DEMO-T-%"
 ENQUIRY_NOTE = "Synthetische Demo-Anfrage {id} (Demo-Zeitreihe)"
 SRID = 25832
 #: German history labels per event kind.
@@ -51,10 +54,7 @@ LABELS = {
 }
 _HISTORY_IDS = text(
     "SELECT DISTINCT split_part(substr(reason, 16), ':', 1) FROM parcel_history "
-    "WHERE reason LIKE 'Demo-Zeitreihe DEMO-T-%'")
-_TOUCHED = text(
-    "SELECT DISTINCT p.external_id FROM parcel_history h JOIN parcels p ON p.id = h.parcel_id "
-    "WHERE h.reason LIKE 'Demo-Zeitreihe DEMO-T-%'")
+    f"WHERE reason LIKE '{REASON_LIKE}'")
 _SETTINGS = ("gefis.now", "gefis.actor", "gefis.reason")
 
 
@@ -82,7 +82,7 @@ def history_clock(conn: Connection, at: str) -> Iterator[None]:
 def timeline_parcels(conn: Connection) -> set[str]:
     """External ids of the parcels the timeline has written (the base file no longer
     describes them: a reload of the base must leave them alone)."""
-    return {str(r[0]) for r in conn.execute(_TOUCHED)}
+    return external_ids_changed_for(conn, REASON_LIKE)
 
 
 class _Replay:
@@ -90,8 +90,7 @@ class _Replay:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.parcels = dict(conn.execute(text(
-            "SELECT external_id, id FROM parcels WHERE is_synthetic")).tuples().all())
+        self.parcels = synthetic_ids(conn)
         sites = conn.execute(text(
             "SELECT external_id, id, withdrawn_at FROM sites WHERE is_synthetic")).all()
         self.sites: dict[str, int] = {r.external_id: r.id for r in sites}

@@ -166,11 +166,6 @@ REPOINT_LAND_SALES = text("""
      WHERE municipality_ags = :old_ags
     RETURNING id
 """)
-REPOINT_PARCELS = text("""
-    UPDATE parcels SET municipality_ags = :new_ags, district_ags = left(:new_ags, 5)
-     WHERE municipality_ags = :old_ags
-    RETURNING id
-""")
 
 #: Partners of the merged municipalities become the successors' (shares of one site that
 #: end up on one municipality are added up; the sum per site stays 100).
@@ -196,31 +191,15 @@ REPOINT_PARTNERS = text("""
 DELETE_MUNICIPALITIES = text(
     "DELETE FROM municipalities WHERE ags = ANY (CAST(:ags AS text[]))")
 
-#: Parcels that touch an old or new geometry of a written municipality, and where their
-#: geometry places them now (``NULL``: outside the region).
-RELOCATE = text(f"""
-    WITH touched AS (
+#: The old and new geometries of the municipalities written (``:import_id``, ``:written``):
+#: the parcels touching them are located again
+#: (:func:`~app.db.queries.parcels.relocate.relocations`).
+TOUCHED = f"""
         SELECT geom_25832 FROM boundary_versions
          WHERE import_id = :import_id AND level = 'municipality'
         UNION ALL
         SELECT geom_25832 FROM {NEW_TABLE}
-         WHERE level = 'municipalities' AND ags = ANY (CAST(:written AS text[]))
-    ), candidates AS (
-        SELECT DISTINCT p.id FROM parcels p
-          JOIN touched t ON ST_Intersects(p.geom_25832, t.geom_25832)
-    )
-    SELECT id, old_ags, new_ags FROM (
-        SELECT p.id, p.municipality_ags AS old_ags,
-               gefis_locate_municipality(p.geom_25832) AS new_ags
-          FROM parcels p JOIN candidates c USING (id)) located
-     WHERE new_ags IS DISTINCT FROM old_ags
-     ORDER BY id
-""")
-
-MOVE_PARCELS = text("""
-    UPDATE parcels SET municipality_ags = :new_ags, district_ags = left(:new_ags, 5)
-     WHERE id = ANY (CAST(:ids AS bigint[]))
-""")
+         WHERE level = 'municipalities' AND ags = ANY (CAST(:written AS text[]))"""
 
 INSERT_IMPORT = text("""
     INSERT INTO boundary_imports (id, source, valid_from, file_name, report)

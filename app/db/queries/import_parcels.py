@@ -5,9 +5,12 @@ parcel of the same (district, ``external_id``) and its site, checks what needs m
 cell (duplicates in the file, the editor's districts, the site, required fields of a new
 parcel, net ≤ gross, causes without restriction, sold is final, the municipality named),
 and decides each row's action: ``created``, ``updated`` (with the fields that change) or
-``unchanged``. :func:`write` then creates the new sites, inserts and updates the parcels in
-one statement each, with location and distances already derived (``gefis.bulk_derived``),
-and withdraws parcels a complete import no longer lists, if asked.
+``unchanged``. :func:`create_sites` then creates the new sites, and
+:func:`~app.db.queries.parcels.import_plan.write` inserts and updates the parcels in one
+statement each, with location and distances already derived (``gefis.bulk_derived``);
+:func:`~app.db.queries.parcels.import_plan.missing` withdraws parcels a complete import no
+longer lists, if asked. The statements over ``parcels`` live in
+:mod:`app.db.queries.parcels.import_plan`.
 
 A column the file lacks leaves the stored value alone; an empty cell clears an optional
 field and keeps a required one (a new parcel gets the column's default). Numbers are
@@ -19,92 +22,11 @@ when their vertex counts agree and they lie within 2 cm of each other (Hausdorff
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, text
 
-from app.db.queries.import_geometry import GEOM
-from app.db.queries.import_staging import (
-    TYPED,
-    add_problems,
-    not_after_today,
-    scope_problems,
-)
-from app.domain.import_columns import ImportColumn
-from app.domain.parcel_fields import FieldType
-
-PLAN = "import_plan"
-#: Shapes this close (Hausdorff distance, m) with as many vertices are the same shape.
-SAME_SHAPE_M = 0.02
-#: Marketing states of a parcel on the market (a complete import's missing ones).
-ON_MARKET = ("verfuegbar", "reserviert")
-
-
-@dataclass(frozen=True)
-class ParcelColumn:
-    """An import column written to a ``parcels`` column, with that column's properties."""
-
-    spec: ImportColumn
-    column: str
-    nullable: bool
-    default: str | None
-    numeric_scale: int | None
-    data_type: str
-
-    @property
-    def value(self) -> str:
-        return f"pl.t_{self.spec.name}"
-
-    def new_value(self, creating: bool) -> str:
-        """SQL of the value written (``pl`` is the plan row, ``p`` the stored parcel).
-
-        A net area equal to the parcel's derived one (a file read back as it was exported)
-        leaves it derived, so it still follows later changes of the shape or servicing.
-        """
-        if self.spec.name == "net_area_ha" and not creating:
-            return (f"CASE WHEN p.net_area_ha_given IS NULL "
-                    f"AND abs({self.value} - p.net_area_ha) <= 1e-6 THEN NULL "
-                    f"ELSE {self.value} END")
-        if self.nullable:
-            return self.value
-        fallback = (self.default or "NULL") if creating else f"p.{self.column}"
-        return f"coalesce({self.value}, {fallback})"
-
-    def differs(self) -> str:
-        """SQL: the file's value changes the stored parcel's."""
-        new, old = self.value, f"pl.p_{self.column}"
-        if self.spec.name == "net_area_ha":
-            return (f"CASE WHEN {new} IS NULL THEN {old} IS NOT NULL "
-                    f"ELSE abs({new} - pl.p_net_effective) > 1e-6 END")
-        if self.spec.type is FieldType.STRINGS:
-            changed = f"NOT ({new} @> {old} AND {old} @> {new})"
-            return f"({new} IS NOT NULL AND {changed})" if not self.nullable else changed
-        if self.numeric_scale is not None:
-            new = f"round(CAST({new} AS numeric), {self.numeric_scale})"
-        elif self.data_type == "double precision":
-            return (f"CASE WHEN {new} IS NULL OR {old} IS NULL THEN {new} IS DISTINCT FROM "
-                    f"{old} ELSE abs({new} - {old}) > 1e-9 * greatest(1, abs({old})) END")
-        if not self.nullable:
-            return f"({new} IS NOT NULL AND {new} IS DISTINCT FROM {old})"
-        return f"{new} IS DISTINCT FROM {old}"
-
-
-def parcel_columns(conn: Connection, present: Sequence[ImportColumn]) -> list[ParcelColumn]:
-    """The file's columns that are written to ``parcels``, with the table's properties."""
-    info = {r.column_name: r for r in conn.execute(text(
-        "SELECT column_name, is_nullable = 'YES' AS nullable, column_default, numeric_scale, "
-        "data_type FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = 'parcels'"))}
-    out = []
-    for c in present:
-        if c.column is None or c.column == "external_id":
-            continue
-        r = info[c.column]
-        out.append(ParcelColumn(c, c.column, r.nullable, r.column_default,
-                                r.numeric_scale if r.data_type == "numeric" else None,
-                                r.data_type))
-    return out
+from app.db.queries.import_staging import add_problems, not_after_today, scope_problems
+from app.db.queries.parcels.import_plan import PLAN, ParcelColumn, create_plan
 
 
 def plan(conn: Connection, columns: Sequence[ParcelColumn], *,
@@ -113,30 +35,7 @@ def plan(conn: Connection, columns: Sequence[ParcelColumn], *,
 
     ``districts``: where the caller may write (``None``: everywhere, an admin).
     """
-    stored = "".join(f", p.{c.column} AS p_{c.column}" for c in columns)
-    conn.execute(text(f"""
-        CREATE TEMP TABLE {PLAN} ON COMMIT DROP AS
-        SELECT t.*, g.geom_25832, g.municipality_ags, left(g.municipality_ags, 5) AS district_ags,
-               g.repaired, p.id AS parcel_id, p.site_id AS p_site_id,
-               p.marketing_status AS p_status, p.restriction_level AS p_level,
-               p.restriction_causes AS p_causes, p.net_area_ha AS p_net_effective,
-               p.geom_25832 AS p_geom{stored},
-               count(*) OVER (PARTITION BY left(g.municipality_ags, 5), t.t_external_id)
-                   AS same_key,
-               CAST(NULL AS bigint) AS site_id, false AS site_ambiguous,
-               CAST(NULL AS text) AS action, CAST(NULL AS text[]) AS changed_fields,
-               (p.id IS NULL OR ST_NPoints(g.geom_25832) <> ST_NPoints(p.geom_25832)
-                OR ST_HausdorffDistance(g.geom_25832, p.geom_25832) > {SAME_SHAPE_M})
-                   AS geom_changed, CAST(NULL AS double precision) AS junction_km,
-               CAST(NULL AS double precision) AS airport_km,
-               CAST(NULL AS double precision) AS slope_mean_pct,
-               CAST(NULL AS double precision) AS slope_max_pct,
-               CAST(NULL AS double precision) AS flood_hazard_share,
-               CAST('{{}}' AS text[]) AS suggested_restriction_causes
-          FROM {TYPED} t JOIN {GEOM} g USING (row_no)
-          LEFT JOIN parcels p ON p.district_ags = left(g.municipality_ags, 5)
-                             AND p.external_id = t.t_external_id
-    """))
+    create_plan(conn, columns)
     conn.execute(text(f"ALTER TABLE {PLAN} ADD PRIMARY KEY (row_no)"))
     conn.execute(text(f"ANALYZE {PLAN} (row_no, district_ags, t_site_name, t_site_id, site_id, "
                       "parcel_id)"))
@@ -296,60 +195,3 @@ def create_sites(conn: Connection) -> int:
     return len({r.id for r in created})
 
 
-_DERIVED = ("municipality_ags", "district_ags", "distance_junction_km", "distance_airport_km",
-            "slope_mean_pct", "slope_max_pct", "flood_hazard_share",
-            "suggested_restriction_causes")
-_DERIVED_VALUES = ("pl.municipality_ags", "pl.district_ags", "pl.junction_km", "pl.airport_km",
-                   "pl.slope_mean_pct", "pl.slope_max_pct", "pl.flood_hazard_share",
-                   "pl.suggested_restriction_causes")
-
-
-def write(conn: Connection, columns: Sequence[ParcelColumn]) -> dict[str, int]:
-    """Insert the new parcels and update the changed ones; returns rows written per action."""
-    conn.execute(text("SELECT set_config('gefis.bulk_derived', 'on', true)"))
-    try:
-        names = [c.column for c in columns]
-        inserted = conn.execute(text(f"""
-            INSERT INTO parcels (external_id, site_id, geom_25832, last_verified_at,
-                                 {', '.join((*names, *_DERIVED))})
-            SELECT pl.t_external_id, pl.site_id, pl.geom_25832, now(),
-                   {', '.join((*(c.new_value(True) for c in columns), *_DERIVED_VALUES))}
-              FROM {PLAN} pl WHERE pl.action = 'created' ORDER BY pl.row_no
-        """)).rowcount
-        geometry_sets = ", ".join(
-            f"{column} = CASE WHEN pl.geom_changed THEN {value} ELSE p.{column} END"
-            for column, value in zip(_DERIVED, _DERIVED_VALUES, strict=True))
-        sets = ", ".join(f"{c.column} = {c.new_value(False)}" for c in columns)
-        updated = conn.execute(text(f"""
-            UPDATE parcels p SET {sets + ', ' if sets else ''}site_id = pl.site_id,
-                   geom_25832 = CASE WHEN pl.geom_changed THEN pl.geom_25832
-                                     ELSE p.geom_25832 END,
-                   {geometry_sets}, last_verified_at = now()
-              FROM {PLAN} pl WHERE pl.parcel_id = p.id AND pl.action = 'updated'
-        """)).rowcount
-    finally:
-        conn.execute(text("SELECT set_config('gefis.bulk_derived', '', true)"))
-    conn.execute(text(f"""
-        UPDATE {PLAN} pl SET parcel_id = p.id FROM parcels p
-         WHERE pl.action = 'created' AND p.district_ags = pl.district_ags
-           AND p.external_id = pl.t_external_id
-    """))
-    return {"created": inserted, "updated": updated}
-
-
-def missing(conn: Connection, withdraw: bool) -> list[Any]:
-    """Marketed parcels of the file's districts that the file does not list (a complete
-    import); withdrawn (``zurueckgezogen``) when ``withdraw``. Returns (id, external_id,
-    district_ags) rows."""
-    rows = conn.execute(text(f"""
-        SELECT p.id, p.external_id, p.district_ags FROM parcels p
-         WHERE p.district_ags IN (SELECT DISTINCT district_ags FROM {PLAN})
-           AND p.marketing_status IN ('verfuegbar', 'reserviert')
-           AND NOT EXISTS (SELECT 1 FROM {PLAN} pl WHERE pl.district_ags = p.district_ags
-                            AND pl.t_external_id = p.external_id)
-         ORDER BY p.district_ags, p.external_id, p.id
-    """)).fetchall()
-    if withdraw and rows:
-        conn.execute(text("UPDATE parcels SET marketing_status = 'zurueckgezogen' "
-                          "WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]})
-    return rows

@@ -19,6 +19,7 @@ from app.db.queries.import_staging import (
     not_after_today,
     scope_problems,
 )
+from app.db.queries.parcels.import_plan import link_sales, mark_sold
 
 SALES = "import_sales"
 
@@ -56,22 +57,7 @@ def plan(conn: Connection, *, districts: frozenset[str] | None) -> None:
          WHERE t.geom_in IS NULL OR g.row_no IS NOT NULL
     """))
     conn.execute(text(f"ALTER TABLE {SALES} ADD PRIMARY KEY (row_no)"))
-    conn.execute(text(f"""
-        UPDATE {SALES} x SET parcel_id = CASE WHEN NOT p.too_early THEN p.id END,
-               site_id = CASE WHEN NOT p.too_early THEN p.site_id END,
-               parcel_status = CASE WHEN NOT p.too_early THEN p.marketing_status END,
-               before_parcel = p.too_early, before_parcel_id = p.id
-          FROM (SELECT x2.row_no, pa.id, pa.site_id, pa.marketing_status,
-                       x2.t_sale_date < (SELECT min(h.changed_at)::date FROM parcel_history h
-                                          WHERE h.parcel_id = pa.id) AS too_early
-                  FROM {SALES} x2
-                  CROSS JOIN LATERAL (
-                      SELECT p.id, p.site_id, p.marketing_status FROM parcels p
-                       WHERE x2.point_25832 IS NOT NULL
-                         AND ST_Intersects(p.geom_25832, x2.point_25832)
-                       ORDER BY p.id LIMIT 1) pa) p
-         WHERE p.row_no = x.row_no
-    """))
+    link_sales(conn, SALES)
     conn.execute(text(f"ANALYZE {SALES}"))
     _check(conn, districts)
 
@@ -159,11 +145,7 @@ def write(conn: Connection, import_id: int, present: set[str]) -> dict[str, int]
                geom_25832 = coalesce(x.point_25832, s.geom_25832), import_id = :import_id
           FROM {SALES} x WHERE x.sale_id = s.id AND x.action = 'updated'
     """), {"import_id": import_id}).rowcount
-    sold = conn.execute(text(f"""
-        UPDATE parcels SET marketing_status = 'verkauft'
-         WHERE id IN (SELECT parcel_id FROM {SALES} WHERE action IN ('created', 'updated')
-                         AND parcel_status IN ('verfuegbar', 'reserviert'))
-    """)).rowcount
+    sold = mark_sold(conn, SALES)
     conn.execute(text(f"""
         UPDATE {SALES} x SET sale_id = s.id FROM land_sales s
          WHERE x.action = 'created' AND s.external_id = x.t_external_id

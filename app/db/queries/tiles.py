@@ -21,6 +21,9 @@ import pyproj
 
 from app.db.queries.cql2_sql import QueryableType
 from app.db.queries.keyset import ListQuery
+from app.db.queries.parcels import selection_sql
+from app.domain.filters import ParcelFilter
+from app.domain.roles import STAFF
 from app.domain.tms import (
     MVT_EXTENT,
     ORIGIN_SHIFT_M,
@@ -148,6 +151,15 @@ def mvt_sql(query: ListQuery, *, geometry_sql: str, srid: int, columns: list[Til
     return _mvt(select, id_sql is not None)
 
 
+def _parcels_shape(site_sql: str) -> str:
+    """SQL: every parcel (in any state) of the site ``site_sql`` collected into one
+    MultiPolygon (EPSG:25832; NULL without parcels)."""
+    parcels, params = selection_sql(ParcelFilter(), STAFF, {"geom": "=p.geom_25832"},
+                                    correlate={"site_id": site_sql})
+    assert not params  # every parcel of the site: nothing to bind
+    return f"(SELECT ST_Multi(ST_Collect(q.geom)) FROM ({parcels}) q)"
+
+
 def aggregated_parcels_sql(query: ListQuery, *, net_area_sql: str, availability_sql: str,
                            synthetic_sql: str) -> str:
     """SQL of a parcels tile at low zoom: one feature per site holding matching parcels,
@@ -173,8 +185,7 @@ def aggregated_parcels_sql(query: ListQuery, *, net_area_sql: str, availability_
         "(array_agg(c.availability ORDER BY c.net_ha DESC NULLS LAST, c.availability))[1] "
         f"AS availability FROM ({by_class}) c GROUP BY c.site_id "
         "ORDER BY sum(c.gross_ha) DESC, c.site_id LIMIT :t_cap")
-    shape = ("coalesce(o.geom_25832, (SELECT ST_Multi(ST_Collect(q.geom_25832)) "
-             "FROM parcels q WHERE q.site_id = o.id))")
+    shape = f"coalesce(o.geom_25832, {_parcels_shape('o.id')})"
     select = (
         "SELECT o.id AS id, true AS aggregated, o.id AS site_id, o.name AS site_name, "
         "o.district_ags AS district_ags, g.parcels, "

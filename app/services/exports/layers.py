@@ -30,9 +30,11 @@ from app.db.queries.exports import ExportColumn, ExportQuery
 from app.db.queries.features.base import Collection, TableCollection
 from app.db.queries.features.parcels import ParcelCollection
 from app.db.queries.features.tables import LAND_SALES, SITES, municipalities
+from app.db.queries.parcels import selection_sql
 from app.db.queries.parcels.sql import visible_fields, visible_sql
 from app.domain.errors import BadRequest, NotFound
-from app.domain.roles import Viewer
+from app.domain.filters import ParcelFilter
+from app.domain.roles import STAFF, Viewer
 from app.services.ogc.items import ItemsRequest, items_query
 from app.services.ogc.registry import PARCELS, district_balance_collection
 from app.settings import Settings
@@ -43,12 +45,19 @@ Q = QueryableType
 EXPORT_LAYERS: tuple[str, ...] = ("parcels", "sites", "districts", "municipalities",
                                   "land_sales")
 
+
+def _area_synthetic(column: str, ags_sql: str) -> str:
+    """SQL: whether any parcel (in any state) whose ``column`` is ``ags_sql`` is synthetic."""
+    parcels, params = selection_sql(ParcelFilter(), STAFF, {"synthetic": "synthetic"},
+                                    correlate={column: ags_sql})
+    assert not params  # every parcel of the area: nothing to bind
+    return f"EXISTS (SELECT 1 FROM ({parcels}) sp WHERE sp.synthetic)"
+
+
 #: ``synthetic`` of the districts and municipalities: whether any of their parcels is.
 _AREA_SYNTHETIC = {
     name: ExportColumn(
-        "synthetic",
-        f"EXISTS (SELECT 1 FROM parcels sp WHERE sp.{column} = {alias}.ags "
-        "AND sp.is_synthetic)",
+        "synthetic", _area_synthetic(column, f"{alias}.ags"),
         Q.BOOLEAN, "Zahlen aus synthetischen Demodaten berechnet (die Grenzen sind echt)")
     for name, column, alias in (("districts", "district_ags", "d"),
                                 ("municipalities", "municipality_ags", "m"))}

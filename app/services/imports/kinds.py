@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from app.db.queries import import_parcels, import_sales
 from app.db.queries.import_geometry import IntakeRules, intake
 from app.db.queries.import_staging import PROBLEMS, cell_problems, type_rows
+from app.db.queries.parcels import import_plan
 from app.domain.import_columns import SPECS
 from app.domain.roles import Principal, Role
 from app.services.geometry_input import OUTSIDE_TOLERANCE
@@ -93,15 +94,15 @@ def _rows_sql(table: str, parcel: str, sale: str, extra: str = "") -> str:
 class ParcelImport:
     """Parcels: upsert by (district, ``external_id``), sites by name, missing parcels."""
 
-    plan_table = import_parcels.PLAN
+    plan_table = import_plan.PLAN
 
     def __init__(self) -> None:
-        self.columns: list[import_parcels.ParcelColumn] = []
+        self.columns: list[import_plan.ParcelColumn] = []
 
     def validate(self, conn: Connection, staged: StagedFile, request: KindRequest,
                  principal: Principal, settings: Settings) -> None:
         _intake(conn, staged, request, settings)
-        self.columns = import_parcels.parcel_columns(conn, staged.present)
+        self.columns = import_plan.parcel_columns(conn, staged.present)
         import_parcels.plan(conn, self.columns, districts=_districts(principal))
         import_parcels.decide(conn, self.columns, REJECTED_ROWS)
 
@@ -112,14 +113,14 @@ class ParcelImport:
         fill_raster_columns(conn, self.plan_table, "row_no",
                             ids=import_parcels.reshaped_rows(conn))
         counts["sites_created"] = import_parcels.create_sites(conn)
-        import_parcels.write(conn, self.columns)
+        import_plan.write(conn, self.columns)
 
     def report(self, conn: Connection, request: KindRequest, rejected: bool,
                counts: dict[str, int]) -> Report:
         missing: list[Any] = []
         withdraw = request.withdraw_missing and not request.dry_run
         if request.complete and not rejected:
-            missing = import_parcels.missing(conn, withdraw)
+            missing = import_plan.missing(conn, withdraw)
             counts["withdrawn" if withdraw else "missing"] = len(missing)
         extra = f"""
             UNION ALL

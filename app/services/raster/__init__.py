@@ -1,4 +1,4 @@
-"""Raster analysis: statistics of parcels from rasters, and rasters made from parcels.
+"""Raster analysis: statistics of parcels from rasters, and rasters of the parcels' supply.
 
 - :mod:`.zonal`: slope (mean, max) and flood-hazard share per parcel from the configured
   GeoTIFFs (``GEFIS_RASTER_SLOPE_PATH``, ``GEFIS_RASTER_FLOOD_PATH``), coverage-weighted by

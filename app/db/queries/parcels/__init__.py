@@ -4,6 +4,10 @@ A :class:`~app.domain.filters.ParcelFilter`, a :class:`~app.domain.roles.Viewer`
 :class:`~app.db.queries.parcels.source.ParcelSource` go in; pages, single parcels, counts,
 embeddable selections and grouped sums come out. Spatial windows are transformed to the
 storage CRS (EPSG:25832), never the column, so the GiST index on ``geom_25832`` stays usable.
+
+The other statements over ``parcels`` live beside the builder: :mod:`.rows` (lookups of the
+write path and small facts), :mod:`.import_plan` (the parcel and land-sale imports) and
+:mod:`.relocate` (the boundary import).
 """
 
 from app.db.queries.parcels.select import (

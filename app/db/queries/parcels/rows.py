@@ -1,12 +1,15 @@
-"""Single-row lookups of the write path (under the caller's locks), kept with the builder.
+"""Lookups of the write path (under the caller's locks) and small facts about the stored parcels.
 
-Writes lock and check parcels by id; these are the only reads of ``parcels`` outside the
-select path, and they live here so that every SQL statement over the table has one home.
+Writes lock and check parcels by id, the demo timeline finds its parcels by external id, the
+raster command checks ids and counts what it filled, the web map asks whether demo data is
+loaded. They see every stored parcel, in any state and regardless of who asks (no viewer,
+no filter), and live here so that every SQL statement over the table has one home.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -67,3 +70,54 @@ def any_parcel(conn: Connection) -> bool:
     """Whether any parcel is stored (in any state)."""
     found: bool = conn.execute(cached_text("SELECT EXISTS (SELECT 1 FROM parcels)")).scalar_one()
     return found
+
+
+def any_synthetic(conn: Connection) -> bool:
+    """Whether any synthetic (demo) parcel is stored (in any state)."""
+    found: bool = conn.execute(cached_text(
+        "SELECT EXISTS (SELECT 1 FROM parcels WHERE is_synthetic)")).scalar_one()
+    return found
+
+
+def existing_ids(conn: Connection, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` that are ids of stored parcels (in any state)."""
+    return set(conn.execute(cached_text("SELECT id FROM parcels WHERE id = ANY(:ids)"),
+                            {"ids": list(ids)}).scalars())
+
+
+def synthetic_ids(conn: Connection) -> dict[str, int]:
+    """The ids of the synthetic (demo) parcels by their external id."""
+    return dict(conn.execute(cached_text(
+        "SELECT external_id, id FROM parcels WHERE is_synthetic")).tuples().all())
+
+
+def external_ids_changed_for(conn: Connection, reason_like: str) -> set[str]:
+    """External ids of the parcels with a history row whose reason matches the ``LIKE``
+    pattern ``reason_like``."""
+    return {str(r[0]) for r in conn.execute(cached_text(
+        "SELECT DISTINCT p.external_id FROM parcel_history h "
+        "JOIN parcels p ON p.id = h.parcel_id WHERE h.reason LIKE :reason"),
+        {"reason": reason_like})}
+
+
+class RasterCoverage(NamedTuple):
+    """How many parcels there are, and how many of them have a mean slope, a flood-hazard
+    share and at least one suggested restriction cause (the raster statistics)."""
+
+    parcels: int
+    slope: int
+    flood: int
+    suggested: int
+
+
+def raster_coverage(conn: Connection, ids: Sequence[int] | None = None) -> RasterCoverage:
+    """:class:`RasterCoverage` of every parcel, or of the parcels ``ids`` (``[]``: none)."""
+    row = conn.execute(cached_text("""
+        SELECT count(*) AS parcels, count(slope_mean_pct) AS slope,
+               count(flood_hazard_share) AS flood,
+               count(*) FILTER (WHERE cardinality(suggested_restriction_causes) > 0)
+                   AS suggested
+          FROM parcels
+         WHERE CAST(:ids AS bigint[]) IS NULL OR id = ANY(CAST(:ids AS bigint[]))
+    """), {"ids": None if ids is None else list(ids)}).one()
+    return RasterCoverage(row.parcels, row.slope, row.flood, row.suggested)
