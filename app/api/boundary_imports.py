@@ -23,7 +23,7 @@ from pydantic import AfterValidator
 
 from app.api.auth import AdminDep
 from app.api.deps import EngineDep
-from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES
+from app.api.responses import JSON_MEDIA_TYPE, json_responses
 from app.api.write_params import WRITE_RESPONSES, Reason
 from app.db.session import write_transaction
 from app.domain.input_types import MAX_ID, IsoDate, check_storable_text
@@ -116,8 +116,7 @@ def import_boundary_file(
 
 
 @router.get("", summary="List boundary imports", response_class=Response,
-            responses={200: {"description": "The imports, newest first", "content": _JSON},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("The imports, newest first"))
 def list_boundary_import_reports(engine: EngineDep, principal: AdminDep) -> Response:
     """Every boundary import that changed something, newest first (admins only): when, by
     whom, source, Gebietsstand, file and the counts of its report."""
@@ -128,8 +127,7 @@ def list_boundary_import_reports(engine: EngineDep, principal: AdminDep) -> Resp
 
 
 @router.get("/{import_id}", summary="One boundary import", response_class=Response,
-            responses={200: {"description": "The import with its report", "content": _JSON},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("The import with its report"))
 def get_boundary_import_report(import_id: ImportId, engine: EngineDep,
                                principal: AdminDep) -> Response:
     """One boundary import with its whole report (admins only)."""

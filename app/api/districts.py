@@ -19,11 +19,12 @@ from app.api.connections import ReadConnDep
 from app.api.list_params import ags_list
 from app.api.parcel_params import District, OutputDep, OutputFormat
 from app.api.responses import (
+    FEATURE_MEDIA_TYPES,
     GEOJSON_MEDIA_TYPE,
     JSON_MEDIA_TYPE,
-    PROBLEM_RESPONSES,
     absolute_link,
     document_response,
+    json_responses,
 )
 from app.db.queries.districts import district_documents, municipality_documents
 from app.domain.crs import crs_uri
@@ -34,8 +35,6 @@ router = APIRouter(prefix="/api/v1", tags=["Gebiete"])
 #: Source note the licence of the administrative boundaries requires.
 ATTRIBUTION = ("© GeoBasis-DE / BKG 2017 (Daten verändert); Verwaltungsgrenzen VG250, "
                "Gebietsstand 01.01.2016")
-
-_CONTENT = {JSON_MEDIA_TYPE: {}, GEOJSON_MEDIA_TYPE: {}}
 
 SimplifyM = Annotated[float | None, Query(
     ge=0, le=10_000,
@@ -70,8 +69,7 @@ def _item_response(item: str, as_geojson: bool, srid: int) -> Response:
 
 @router.get("/districts", openapi_extra=OPTIONAL_API_KEY,
             summary="Districts of the region", response_class=Response,
-            responses={200: {"description": "All districts", "content": _CONTENT},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("All districts", FEATURE_MEDIA_TYPES))
 def list_districts(request: Request, conn: ReadConnDep, out: OutputDep,
                    simplify_m: SimplifyM = None) -> Response:
     """The nine districts (Kreise, kreisfreie Städte) with their active parcels.
@@ -87,8 +85,7 @@ def list_districts(request: Request, conn: ReadConnDep, out: OutputDep,
 
 @router.get("/districts/{ags}", openapi_extra=OPTIONAL_API_KEY,
             summary="One district", response_class=Response,
-            responses={200: {"description": "The district", "content": _CONTENT},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("The district", FEATURE_MEDIA_TYPES))
 def get_district(ags: DistrictAgs, conn: ReadConnDep, out: OutputDep,
                  simplify_m: SimplifyM = None) -> Response:
     """One district by its AGS; ``f=geojson`` gives a Feature with the boundary."""
@@ -102,8 +99,7 @@ def get_district(ags: DistrictAgs, conn: ReadConnDep, out: OutputDep,
 
 @router.get("/municipalities", openapi_extra=OPTIONAL_API_KEY,
             summary="Municipalities of the region", response_class=Response,
-            responses={200: {"description": "Municipalities", "content": _CONTENT},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("Municipalities", FEATURE_MEDIA_TYPES))
 def list_municipalities(
     request: Request, conn: ReadConnDep, out: OutputDep,
     district: Annotated[list[District] | None, Query(
@@ -121,8 +117,7 @@ def list_municipalities(
 
 @router.get("/municipalities/{ags}", openapi_extra=OPTIONAL_API_KEY,
             summary="One municipality", response_class=Response,
-            responses={200: {"description": "The municipality", "content": _CONTENT},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("The municipality", FEATURE_MEDIA_TYPES))
 def get_municipality(ags: MunicipalityAgs, conn: ReadConnDep, out: OutputDep,
                      simplify_m: SimplifyM = None) -> Response:
     """One municipality by its AGS; ``f=geojson`` gives a Feature with the boundary."""

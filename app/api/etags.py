@@ -3,7 +3,8 @@
 Every versioned resource (parcels, sites, land sales, enquiries) has a strong ETag made of
 its kind, id and row version. Clients send it back as ``If-Match``; updates without it are
 refused (428), a stale one is refused by the service (412). :func:`item_response` sends one
-item (serialised by the database) with its ETag.
+item (serialised by the database) with its ETag; a :class:`VersionedResource` answers the
+reads and writes of one kind of resource with it.
 
 ``PATCH`` needs ``If-Match``: its parameter is declared required in the OpenAPI document
 (:data:`IF_MATCH_REQUIRED`) and read by :func:`required_if_match`, so that a missing one is
@@ -14,13 +15,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import WithJsonSchema
+from sqlalchemy import Connection
 
-from app.domain.errors import InvalidInput, PreconditionRequired
+from app.api.responses import document_response
+from app.domain.errors import InvalidInput, NotFound, PreconditionRequired
+from app.services.write_common import WriteResult
 
 #: An ``If-Match`` value this service reads: ``*`` or one of its (strong or weak) ETags.
 IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?"[a-z][a-z-]*-[0-9]+-v[0-9]+")$'
@@ -110,3 +116,47 @@ def item_response(document: str, *, etag_value: str, status: int = 200,
     if location:
         out["Location"] = location
     return Response(content=body, status_code=status, media_type=media_type, headers=out)
+
+
+#: Reads one item by id inside a transaction: its document (JSON text) and version, or ``None``.
+ReadItem = Callable[[Connection, int], tuple[str, int] | None]
+
+
+@dataclass(frozen=True)
+class VersionedResource:
+    """One kind of versioned resource as the API answers it.
+
+    ``kind`` is the resource in its ETags; ``route`` and ``id_param`` name the route that
+    GETs one item (for ``Location``); ``read_written`` reads an item as a write left it.
+    """
+
+    kind: str
+    route: str
+    id_param: str
+    read_written: ReadItem
+
+    def expected_version(self, if_match: str | None, item_id: int, *,
+                         required: bool) -> int | None:
+        """:func:`expected_version` for an item of this resource."""
+        return expected_version(if_match, self.kind, item_id, required=required)
+
+    def item(self, found: tuple[str, int] | None, item_id: int, missing: str, *,
+             as_geojson: bool = False, srid: int | None = None) -> Response:
+        """The item a GET read (404 saying ``missing`` when there is none), with its ETag."""
+        if found is None:
+            raise NotFound(missing)
+        document, version = found
+        return document_response(document, as_geojson=as_geojson, srid=srid,
+                                 headers={"ETag": etag(self.kind, item_id, version)})
+
+    def written(self, conn: Connection, request: Request, result: WriteResult,
+                status: int = 200) -> Response:
+        """The item as the write left it, with its new ETag, the write's notes and, after a
+        create (201), its ``Location``."""
+        found = self.read_written(conn, result.item_id)
+        assert found is not None  # written in this transaction
+        document, version = found
+        location = (str(request.url_for(self.route, **{self.id_param: result.item_id}))
+                    if status == 201 else None)
+        return item_response(document, etag_value=etag(self.kind, result.item_id, version),
+                             status=status, location=location, notes=result.notes)

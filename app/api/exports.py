@@ -17,16 +17,15 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy import Connection
-from starlette.types import Receive, Scope, Send
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.connections import get_read_connection
@@ -34,6 +33,7 @@ from app.api.deps import SettingsDep
 from app.api.ogc.params import CqlFilter, CqlFilterDep
 from app.api.parcel_params import LayerFilterDep
 from app.api.responses import PROBLEM_RESPONSES
+from app.api.streaming import CleanupStreamingResponse
 from app.domain.clock import today
 from app.domain.crs import crs_uri, ogc_crs_list, parse_ogc_crs
 from app.domain.filters import ParcelFilter
@@ -131,21 +131,13 @@ def export_request(name: str, options: ExportOptions,
         filter=options.cql.tree, filter_crs=options.cql.crs)
 
 
-class ExportFileResponse(StreamingResponse):
+class ExportFileResponse(CleanupStreamingResponse):
     """A written export sent in chunks; its folder is removed once the response ends,
     whether the body was sent completely or the client went away."""
 
     def __init__(self, path: Path, folder: Path, **kwargs: Any) -> None:
-        super().__init__(_chunks(path), **kwargs)
+        super().__init__(_chunks(path), partial(remove_folder, folder), **kwargs)
         self.headers["Content-Length"] = str(path.stat().st_size)
-        self._folder = folder
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(remove_folder, self._folder)
 
 
 async def _chunks(path: Path) -> AsyncIterator[bytes]:

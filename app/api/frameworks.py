@@ -19,8 +19,8 @@ from sqlalchemy import Connection
 from app.api.auth import OPTIONAL_API_KEY, AdminDep
 from app.api.connections import ReadConnDep
 from app.api.deps import EngineDep
-from app.api.responses import JSON_MEDIA_TYPE, PROBLEM_RESPONSES, absolute_link
-from app.api.write_params import WRITE_RESPONSES, Reason
+from app.api.responses import JSON_MEDIA_TYPE, absolute_link, json_responses
+from app.api.write_params import Reason, write_responses
 from app.db.queries.frameworks import get_framework_record, list_framework_records
 from app.db.session import write_transaction
 from app.domain.framework_input import FrameworkInput
@@ -34,8 +34,6 @@ FrameworkId = Annotated[int, Path(ge=1, le=MAX_ID, description="Demand framework
 IncludeWithdrawn = Annotated[bool, Query(
     description="Also list withdrawn versions (they stay readable by id in any case)")]
 
-_JSON = {JSON_MEDIA_TYPE: {}}
-
 
 def _json(document: dict[str, Any], status: int = 200,
           headers: dict[str, str] | None = None) -> Response:
@@ -45,8 +43,7 @@ def _json(document: dict[str, Any], status: int = 200,
 
 @router.get("", openapi_extra=OPTIONAL_API_KEY, summary="List demand frameworks",
             response_class=Response,
-            responses={200: {"description": "The frameworks, newest first", "content": _JSON},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("The frameworks, newest first"))
 def list_frameworks(request: Request, conn: ReadConnDep,
                     include_withdrawn: IncludeWithdrawn = False) -> Response:
     """Every framework version, newest first, with its figures per scenario (net ha in
@@ -61,8 +58,7 @@ def list_frameworks(request: Request, conn: ReadConnDep,
 
 @router.get("/{framework_id}", openapi_extra=OPTIONAL_API_KEY, summary="One demand framework",
             response_class=Response,
-            responses={200: {"description": "The framework", "content": _JSON},
-                       **PROBLEM_RESPONSES})
+            responses=json_responses("The framework"))
 def get_framework(framework_id: FrameworkId, conn: ReadConnDep) -> Response:
     """The whole framework (also when withdrawn): period, factor, figures per scenario and
     every component's net ha per scenario (and per district when located)."""
@@ -79,7 +75,7 @@ def _written(conn: Connection, request: Request, framework_id: int,
 
 @router.post("", status_code=201, summary="Store a new demand framework version",
              response_class=Response,
-             responses={201: {"description": "Created", "content": _JSON}, **WRITE_RESPONSES})
+             responses=write_responses(201, "Created"))
 def create_framework(request: Request, body: FrameworkInput, engine: EngineDep,
                      principal: AdminDep, reason: Reason = None) -> Response:
     """Store a framework document as a new version (admins only): version as given, else
@@ -93,7 +89,7 @@ def create_framework(request: Request, body: FrameworkInput, engine: EngineDep,
 
 @router.post("/{framework_id}/withdraw", summary="Withdraw a demand framework",
              response_class=Response,
-             responses={200: {"description": "Withdrawn", "content": _JSON}, **WRITE_RESPONSES})
+             responses=write_responses(200, "Withdrawn"))
 def withdraw_framework(request: Request, framework_id: FrameworkId, engine: EngineDep,
                        principal: AdminDep, reason: Reason = None) -> Response:
     """Mark a framework withdrawn (admins only); it stays readable. The default cannot be
@@ -106,8 +102,7 @@ def withdraw_framework(request: Request, framework_id: FrameworkId, engine: Engi
 
 @router.post("/{framework_id}/default", summary="Make a demand framework the default",
              response_class=Response,
-             responses={200: {"description": "Now the default", "content": _JSON},
-                        **WRITE_RESPONSES})
+             responses=write_responses(200, "Now the default"))
 def set_default_framework(request: Request, framework_id: FrameworkId, engine: EngineDep,
                           principal: AdminDep, reason: Reason = None) -> Response:
     """Make a framework the one the balance uses (admins only); a withdrawn one cannot be

@@ -15,12 +15,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy import Connection
-from starlette.types import Receive, Scope, Send
 
 from app.api.auth import OPTIONAL_API_KEY, PrincipalDep
 from app.api.caching import accepts_gzip, gzip_etag, none_match
@@ -28,6 +25,7 @@ from app.api.connections import ReadConnDep
 from app.api.deps import SettingsDep
 from app.api.parcel_params import LayerFilterDep
 from app.api.responses import GEOJSON_MEDIA_TYPE, PROBLEM_RESPONSES
+from app.api.streaming import CleanupStreamingResponse
 from app.domain.clock import today
 from app.domain.errors import NotFound
 from app.domain.filters import ParcelFilter
@@ -52,21 +50,13 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ClosingStreamingResponse(StreamingResponse):
+class ClosingStreamingResponse(CleanupStreamingResponse):
     """A streamed body whose generator is closed once the response ends, also when the
     client went away mid-way: the database cursor it reads closes before the request's
     connection is given back."""
 
     def __init__(self, chunks: Generator[bytes, None, None], **kwargs: Any) -> None:
-        super().__init__(chunks, **kwargs)
-        self._chunks = chunks
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._chunks.close)
+        super().__init__(chunks, chunks.close, **kwargs)
 
 
 def _layer_response(request: Request, conn: Connection, principal: Principal,

@@ -1,4 +1,5 @@
-"""Query parameters shared by the registry lists (sites, land sales, enquiries, boundaries).
+"""Query parameters shared by the registry lists (sites, land sales, enquiries, boundaries),
+and the answer of one page of such a list.
 
 List parameters may be repeated or comma-separated, as for parcels (see
 :func:`app.api.parcel_params.split_list`); invalid values (empty ones included) become a 422
@@ -11,10 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
 
 from app.api.deps import SettingsDep
 from app.api.parcel_params import CursorText, split_list
+from app.api.responses import document_response, envelope
+from app.db.queries.keyset import ListQuery, SortKey, page_document
+from app.db.queries.paging import Cursor
 from app.domain import vocab
 from app.domain.errors import InvalidInput
 
@@ -69,3 +75,13 @@ def keyset_paging(
 
 
 KeysetPagingDep = Annotated[KeysetPaging, Depends(keyset_paging)]
+
+
+def page_response(conn: Connection, request: Request, page: KeysetPaging, query: ListQuery,
+                  sort: SortKey, *, as_geojson: bool = False, srid: int = 4326) -> Response:
+    """The ``page`` of the list ``query`` in ``sort`` order, with its links (``next``, ...),
+    as the database assembled it (items, or GeoJSON features with ``as_geojson``)."""
+    cursor = Cursor.decode(page.cursor, str(sort)) if page.cursor is not None else None
+    document = page_document(conn, query, sort, limit=page.limit, cursor=cursor,
+                             envelope=envelope(request, as_geojson=as_geojson, srid=srid))
+    return document_response(document, as_geojson=as_geojson, srid=srid)

@@ -38,6 +38,23 @@ DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
 }
 
+#: The media types of a registry resource: JSON, or GeoJSON with ``f=geojson``.
+FEATURE_MEDIA_TYPES = (JSON_MEDIA_TYPE, GEOJSON_MEDIA_TYPE)
+
+
+def json_responses(description: str, media_types: Iterable[str] = (JSON_MEDIA_TYPE,), *,
+                   status: int = 200,
+                   errors: dict[int | str, dict[str, Any]] = PROBLEM_RESPONSES,
+                   ) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a route that answers ``status`` with a JSON document (in any
+    of ``media_types``), followed by its error answers.
+
+    >>> json_responses("The site", FEATURE_MEDIA_TYPES)[200]["content"]
+    {'application/json': {}, 'application/geo+json': {}}
+    """
+    return {status: {"description": description, "content": {m: {} for m in media_types}},
+            **errors}
+
 
 def document_responses(description: str, media_types: Iterable[str]
                        ) -> dict[int | str, dict[str, Any]]:

@@ -9,7 +9,7 @@ from pydantic import WithJsonSchema
 
 from app.api.etags import PRECONDITION_RESPONSES
 from app.api.parcel_params import CRS_HINT, InputCrsName
-from app.api.responses import PROBLEM_RESPONSES
+from app.api.responses import PROBLEM_RESPONSES, json_responses
 
 #: OpenAPI description of the answers of a write (create, update, action).
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -18,6 +18,12 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "Conflict with stored data", "content": {"application/problem+json": {}}},
     413: {"description": "Body too large", "content": {"application/problem+json": {}}},
 }
+
+
+def write_responses(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a write that answers ``status`` with the item it wrote (JSON)."""
+    return json_responses(description, status=status, errors=WRITE_RESPONSES)
+
 
 InputCrs = Annotated[InputCrsName | None, Query(
     description="CRS of the geometry: CRS84/EPSG:4326 (default), EPSG:25832, EPSG:25833"

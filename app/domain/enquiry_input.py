@@ -14,27 +14,16 @@ from pydantic import ConfigDict, Field, field_validator
 
 from app.domain.clock import today
 from app.domain.input_types import (
-    NOT_REMOVABLE,
     AreaHa,
     DistrictAgs,
     IsoDate,
     KnownEnquiryOutcome,
     KnownUserGroup,
     WriteModel,
+    check_past_date,
     not_nullable,
+    refuse_null,
 )
-from app.domain.parcel_input import EARLIEST_DATE
-
-
-def check_received_on(value: date | None) -> date | None:
-    """An enquiry was received between 1990-01-01 and today."""
-    if value is None:
-        return value
-    if value > today():
-        raise ValueError("received_on lies in the future")
-    if value < EARLIEST_DATE:
-        raise ValueError("received_on lies before 1990")
-    return value
 
 
 def cross_field_problem(received_on: date | None, needed_by: date | None,
@@ -75,7 +64,7 @@ class EnquiryFields(WriteModel):
     @field_validator("received_on")
     @classmethod
     def _received(cls, v: date | None) -> date | None:
-        return check_received_on(v)
+        return check_past_date("received_on", v)
 
 
 class EnquiryCreate(EnquiryFields):
@@ -97,9 +86,4 @@ class EnquiryPatch(EnquiryFields):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=not_nullable(*_NOT_NULL))
 
-    @field_validator(*_NOT_NULL)
-    @classmethod
-    def _required(cls, v: Any) -> Any:
-        if v is None:
-            raise ValueError(NOT_REMOVABLE)
-        return v
+    _required = field_validator(*_NOT_NULL)(refuse_null)

@@ -41,6 +41,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from app.domain import vocab
+from app.domain.clock import today
 
 #: Largest id accepted: 2⁵³ − 1, the largest integer a JSON number holds exactly everywhere
 #: (ids are ``bigint``, far from it).
@@ -116,6 +117,26 @@ def _iso_date_text(value: Any) -> Any:
 
 #: A calendar date as the API accepts it: ISO 8601 ``YYYY-MM-DD`` only.
 IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+
+#: The earliest date the registry records (no sale, enquiry or availability before it).
+EARLIEST_DATE = date(1990, 1, 1)
+
+
+def check_past_date(field: str, value: date | None) -> date | None:
+    """A date of something that has happened: between 1990-01-01 and today (``None`` passes).
+
+    >>> check_past_date("sale_date", date(1989, 12, 31))
+    Traceback (most recent call last):
+    ...
+    ValueError: sale_date lies before 1990
+    """
+    if value is None:
+        return value
+    if value > today():
+        raise ValueError(f"{field} lies in the future")
+    if value < EARLIEST_DATE:
+        raise ValueError(f"{field} lies before 1990")
+    return value
 
 #: Id of a stored row (``bigint``).
 Id = Annotated[int, Range(1, MAX_ID)]
@@ -284,12 +305,21 @@ def check_storable_text(value: Any) -> Any:
 NOT_REMOVABLE = "must not be null: leave the field out to keep its value (or the default)"
 
 
+def refuse_null(value: Any) -> Any:
+    """The value of a field that may be left out but not sent as null; null is refused with
+    :data:`NOT_REMOVABLE` (a model's ``field_validator`` for the fields of
+    :func:`not_nullable`)."""
+    if value is None:
+        raise ValueError(NOT_REMOVABLE)
+    return value
+
+
 def not_nullable(*fields: str) -> Callable[[dict[str, Any]], None]:
     """``json_schema_extra`` of a model whose ``fields`` may be left out but not sent as null.
 
     Their schemas lose the ``null`` alternative (and the ``null`` default) that the Python
-    type ``X | None`` (needed for "not sent") would publish; the model's validator refuses
-    null with :data:`NOT_REMOVABLE`.
+    type ``X | None`` (needed for "not sent") would publish; the model's validator
+    (:func:`refuse_null`) refuses null with :data:`NOT_REMOVABLE`.
     """
     def drop_null(schema: dict[str, Any]) -> None:
         for name in fields:

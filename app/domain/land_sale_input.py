@@ -8,14 +8,11 @@ vocabularies; the database re-checks everything.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from app.domain.clock import today
 from app.domain.geometry_input import PointGeometry
 from app.domain.input_types import (
-    NOT_REMOVABLE,
     AreaHa,
     DistrictAgs,
     Id,
@@ -25,22 +22,13 @@ from app.domain.input_types import (
     MunicipalityAgs,
     PriceEurM2,
     WriteModel,
+    check_past_date,
     not_nullable,
+    refuse_null,
 )
-from app.domain.parcel_input import EARLIEST_DATE
 
 #: Fields that together say where a sale lies (sending one replaces the location).
 LOCATION_FIELDS: tuple[str, ...] = ("geometry", "municipality_ags", "district_ags")
-
-def check_sale_date(value: date | None) -> date | None:
-    """A sale date lies between 1990-01-01 and today."""
-    if value is None:
-        return value
-    if value > today():
-        raise ValueError("sale_date lies in the future")
-    if value < EARLIEST_DATE:
-        raise ValueError("sale_date lies before 1990")
-    return value
 
 
 class LandSaleFields(WriteModel):
@@ -62,7 +50,7 @@ class LandSaleFields(WriteModel):
     @field_validator("sale_date")
     @classmethod
     def _sale_date(cls, v: date | None) -> date | None:
-        return check_sale_date(v)
+        return check_past_date("sale_date", v)
 
 
 class LandSaleCreate(LandSaleFields):
@@ -82,9 +70,4 @@ class LandSalePatch(LandSaleFields):
 
     model_config = ConfigDict(json_schema_extra=not_nullable("sale_date", "area_ha"))
 
-    @field_validator("sale_date", "area_ha")
-    @classmethod
-    def _required(cls, v: Any) -> Any:
-        if v is None:
-            raise ValueError(NOT_REMOVABLE)
-        return v
+    _required = field_validator("sale_date", "area_ha")(refuse_null)

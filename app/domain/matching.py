@@ -241,21 +241,16 @@ def _available_by(needed_by: date, c: Candidate, reference: date) -> Criterion:
     if when is None:
         return Criterion("available_by", False, weight,
                          f"Verfügbarkeit {label} – nicht sicher bis {needed} verfügbar")
-    if when <= needed_by:
-        if when <= reference:
-            reason = f"bereits verfügbar – rechtzeitig zum {needed}"
-        elif c.available_from is not None:
-            reason = f"verfügbar ab {de_date(when)} – rechtzeitig zum {needed}"
-        else:
-            reason = (f"Verfügbarkeit {label}, spätestens ab {de_date(when)} – "
-                      f"rechtzeitig zum {needed}")
-        return Criterion("available_by", True, weight, reason)
-    if c.available_from is not None:
-        reason = f"verfügbar erst ab {de_date(when)} – später als benötigt ({needed})"
+    in_time, on = when <= needed_by, de_date(when)
+    verdict = f"rechtzeitig zum {needed}" if in_time else f"später als benötigt ({needed})"
+    if in_time and when <= reference:
+        since = "bereits verfügbar"
+    elif c.available_from is not None:
+        since = f"verfügbar ab {on}" if in_time else f"verfügbar erst ab {on}"
     else:
-        reason = (f"Verfügbarkeit {label}, sicher erst ab {de_date(when)} – "
-                  f"später als benötigt ({needed})")
-    return Criterion("available_by", False, weight, reason)
+        since = (f"Verfügbarkeit {label}, spätestens ab {on}" if in_time
+                 else f"Verfügbarkeit {label}, sicher erst ab {on}")
+    return Criterion("available_by", in_time, weight, f"{since} – {verdict}")
 
 
 def _junction(max_km: float, c: Candidate) -> Criterion:

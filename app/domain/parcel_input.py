@@ -24,8 +24,8 @@ from app.domain.clock import today
 from app.domain.disclosure import DISCLOSABLE_FIELDS
 from app.domain.geometry_input import PolygonGeometry
 from app.domain.input_types import (
+    EARLIEST_DATE,
     INTEGER_MAX,
-    NOT_REMOVABLE,
     AreaHa,
     Id,
     IsoDate,
@@ -43,11 +43,11 @@ from app.domain.input_types import (
     PriceEurM2,
     Range,
     WriteModel,
+    check_past_date,
     code_of,
     not_nullable,
+    refuse_null,
 )
-
-EARLIEST_DATE = date(1990, 1, 1)
 
 #: Marketing states a plain update may set; the others have their own action.
 EDITABLE_MARKETING_STATUS: tuple[str, ...] = ("verfuegbar", "reserviert")
@@ -98,12 +98,7 @@ class ParcelFields(WriteModel):
         {"type": "string", "enum": list(DISCLOSABLE_FIELDS)})]] | None = Field(None, max_length=50)
     internal_notes: str | None = Field(None, max_length=5000)
 
-    @field_validator(*PARCEL_NOT_NULL)
-    @classmethod
-    def _not_null(cls, v: Any) -> Any:
-        if v is None:
-            raise ValueError(NOT_REMOVABLE)
-        return v
+    _not_null = field_validator(*PARCEL_NOT_NULL)(refuse_null)
 
     @field_validator("marketing_status")
     @classmethod
@@ -168,9 +163,5 @@ class SaleInput(WriteModel):
 
     @field_validator("sale_date")
     @classmethod
-    def _not_future(cls, v: date) -> date:
-        if v > today():
-            raise ValueError("sale_date lies in the future")
-        if v < EARLIEST_DATE:
-            raise ValueError("sale_date lies before 1990")
-        return v
+    def _not_future(cls, v: date) -> date | None:
+        return check_past_date("sale_date", v)

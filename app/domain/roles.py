@@ -167,3 +167,12 @@ def ensure_can_write_district(principal: Principal, ags: str) -> None:
         raise Forbidden(
             f"The API key '{principal.name}' may not write in district {ags} "
             f"(its districts: {scope}).")
+
+
+def ensure_can_write_in(principal: Principal, district_ags: str | None) -> None:
+    """Refuse (401/403) unless ``principal`` may write data of the district ``district_ags``,
+    or, for ``None`` (data of the region as a whole), write at all."""
+    if district_ags is None:
+        ensure_can_write(principal)
+    else:
+        ensure_can_write_district(principal, district_ags)

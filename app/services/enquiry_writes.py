@@ -15,28 +15,15 @@ from sqlalchemy import Connection, text
 
 from app.domain.enquiry_input import EnquiryCreate, EnquiryPatch, cross_field_problem
 from app.domain.errors import InvalidInput
-from app.domain.roles import Principal, ensure_can_write, ensure_can_write_district
-from app.services.write_common import (
-    WriteResult,
-    ensure_exists,
-    ensure_version,
-    insert_sql,
-    lock_row,
-    set_clause,
-)
+from app.domain.roles import Principal, ensure_can_write_in
+from app.services.write_common import RegistryTable, WriteResult, ensure_exists
 
-_JSONB = {"requirements": "CAST(:requirements AS jsonb)"}
+_ENQUIRIES = RegistryTable("enquiries", "enquiry",
+                           {"requirements": "CAST(:requirements AS jsonb)"},
+                           stamp="version = version + 1, updated_at = now()")
 _LOCKED_COLUMNS = ("id, version, received_on, district_ags, required_net_area_ha_min, "
                    "required_net_area_ha_max, user_group, needed_by, requirements, outcome, "
                    "outcome_note")
-
-
-def _ensure_scope(principal: Principal, district_ags: str | None) -> None:
-    if district_ags is None:
-        ensure_can_write(principal)
-    else:
-        ensure_can_write_district(principal, district_ags)
-
 
 def _check_rules(state: dict[str, Any]) -> None:
     """422 naming the field when the state after the write breaks a rule across fields."""
@@ -66,11 +53,11 @@ def create_enquiry(conn: Connection, principal: Principal, data: EnquiryCreate, 
     values = data.model_dump()
     _check_rules(values)
     _check_district(conn, values["district_ags"])
-    _ensure_scope(principal, values["district_ags"])
+    ensure_can_write_in(principal, values["district_ags"])
     values["created_by"] = principal.actor
     if synthetic:
         values["is_synthetic"] = True
-    row = conn.execute(text(insert_sql("enquiries", values, _JSONB)), _bound(values)).one()
+    row = _ENQUIRIES.insert(conn, values, _bound(values))
     return WriteResult(row.id, row.version)
 
 
@@ -81,9 +68,7 @@ def update_enquiry(conn: Connection, principal: Principal, enquiry_id: int, data
     The version goes up by one when a value really changes; sending the current values
     changes nothing.
     """
-    current = lock_row(conn, "enquiries", _LOCKED_COLUMNS, enquiry_id, "enquiry")
-    _ensure_scope(principal, current.district_ags)
-    ensure_version("enquiry", enquiry_id, current.version, expected_version)
+    current = _ENQUIRIES.lock(conn, principal, _LOCKED_COLUMNS, enquiry_id, expected_version)
     old = dict(current._mapping)
     changes = {k: v for k, v in data.changes().items() if old[k] != v}
     if not changes:
@@ -91,21 +76,16 @@ def update_enquiry(conn: Connection, principal: Principal, enquiry_id: int, data
     _check_rules({**old, **changes})
     if "district_ags" in changes:
         _check_district(conn, changes["district_ags"])
-        _ensure_scope(principal, changes["district_ags"])
-    sets, params = set_clause(changes, _JSONB)
-    version = conn.execute(text(
-        f"UPDATE enquiries SET {sets}, version = version + 1, updated_at = now() "
-        "WHERE id = :enquiry_id RETURNING version"),
-        {**_bound(params), "enquiry_id": enquiry_id}).scalar_one()
+        ensure_can_write_in(principal, changes["district_ags"])
+    version = _ENQUIRIES.update(conn, enquiry_id, changes, _bound(changes))
     return WriteResult(enquiry_id, version)
 
 
 def withdraw_enquiry(conn: Connection, principal: Principal, enquiry_id: int,
                      expected_version: int | None = None) -> WriteResult:
     """Withdraw an enquiry (``withdrawn_at``; the first time is kept); nothing is deleted."""
-    current = lock_row(conn, "enquiries", "id, version, district_ags", enquiry_id, "enquiry")
-    _ensure_scope(principal, current.district_ags)
-    ensure_version("enquiry", enquiry_id, current.version, expected_version)
+    current = _ENQUIRIES.lock(conn, principal, "id, version, district_ags", enquiry_id,
+                              expected_version)
     version = conn.execute(text(
         "UPDATE enquiries SET withdrawn_at = now(), version = version + 1, updated_at = now() "
         "WHERE id = :id AND withdrawn_at IS NULL RETURNING version"),

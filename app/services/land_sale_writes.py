@@ -25,16 +25,9 @@ from app.domain.errors import InvalidInput
 from app.domain.land_sale_input import LOCATION_FIELDS, LandSaleCreate, LandSalePatch
 from app.domain.roles import Principal, ensure_can_write_district
 from app.services.point_input import prepare_point
-from app.services.write_common import (
-    WriteResult,
-    ensure_exists,
-    ensure_version,
-    insert_sql,
-    lock_row,
-    set_clause,
-)
+from app.services.write_common import GEOMETRY, RegistryTable, WriteResult, ensure_exists
 
-_GEOMETRY = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)"}
+_SALES = RegistryTable("land_sales", "land sale", GEOMETRY)
 _LOCKED_COLUMNS = "id, district_ags, parcel_id, site_id, version"
 
 
@@ -172,7 +165,7 @@ def create_land_sale(conn: Connection, principal: Principal, data: LandSaleCreat
             _ensure_agrees(reference, location, changes)
     ensure_can_write_district(principal, location["district_ags"])
     columns = {k: v for k, v in changes.items() if k not in LOCATION_FIELDS} | location
-    row = conn.execute(text(insert_sql("land_sales", columns, _GEOMETRY)), columns).one()
+    row = _SALES.insert(conn, columns)
     return WriteResult(row.id, row.version, notes)
 
 
@@ -186,9 +179,7 @@ def update_land_sale(conn: Connection, principal: Principal, sale_id: int,
     lie in a district the caller may write in; after the change, the sale's location must
     agree with the parcel or site it refers to.
     """
-    current = lock_row(conn, "land_sales", _LOCKED_COLUMNS, sale_id, "land sale")
-    ensure_can_write_district(principal, current.district_ags)
-    ensure_version("land sale", sale_id, current.version, expected_version)
+    current = _SALES.lock(conn, principal, _LOCKED_COLUMNS, sale_id, expected_version)
     changes = data.changes()
     parcel_id, site_id = current.parcel_id, current.site_id
     references_changed = "parcel_id" in changes or "site_id" in changes
@@ -212,18 +203,13 @@ def update_land_sale(conn: Connection, principal: Principal, sale_id: int,
         ensure_can_write_district(principal, columns["district_ags"])
     if not columns:
         return WriteResult(sale_id, current.version, notes)
-    sets, params = set_clause(columns, _GEOMETRY)
-    version = conn.execute(text(f"UPDATE land_sales SET {sets} WHERE id = :sale_id "
-                                "RETURNING version"), {**params, "sale_id": sale_id}).scalar_one()
-    return WriteResult(sale_id, version, notes)
+    return WriteResult(sale_id, _SALES.update(conn, sale_id, columns), notes)
 
 
 def withdraw_land_sale(conn: Connection, principal: Principal, sale_id: int,
                        expected_version: int | None = None) -> WriteResult:
     """Withdraw a sale (``withdrawn_at``; the first time is kept); nothing is deleted."""
-    current = lock_row(conn, "land_sales", _LOCKED_COLUMNS, sale_id, "land sale")
-    ensure_can_write_district(principal, current.district_ags)
-    ensure_version("land sale", sale_id, current.version, expected_version)
+    _SALES.lock(conn, principal, _LOCKED_COLUMNS, sale_id, expected_version)
     version = conn.execute(text(
         "UPDATE land_sales SET withdrawn_at = coalesce(withdrawn_at, now()) WHERE id = :id "
         "RETURNING version"), {"id": sale_id}).scalar_one()

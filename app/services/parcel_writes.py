@@ -28,23 +28,17 @@ from app.domain.parcel_input import ParcelCreate, ParcelFields, SaleInput
 from app.domain.roles import Principal, ensure_can_write_district
 from app.services.geometry_input import prepare_polygon
 from app.services.raster import raster_columns_for_ewkt
-from app.services.write_common import (
-    WriteResult,
-    ensure_version,
-    insert_sql,
-    lock_row,
-    lock_shared,
-    set_clause,
-)
+from app.services.write_common import GEOMETRY, RegistryTable, WriteResult, lock_shared
 
 #: API field name → database column, where they differ.
 _COLUMN = {"net_area_ha": "net_area_ha_given", "geometry": "geom_25832"}
 _CAUSES = "CAST(:suggested_restriction_causes AS text[])"
-_EXPRESSIONS = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)", "last_verified_at": "now()",
-                "suggested_restriction_causes": _CAUSES}
-#: As :data:`_EXPRESSIONS`, with ``last_verified_at`` bound (a given time) instead of now().
-_DATED_EXPRESSIONS = {"geom_25832": _EXPRESSIONS["geom_25832"],
-                      "suggested_restriction_causes": _CAUSES}
+_PARCELS = RegistryTable("parcels", "parcel",
+                         {**GEOMETRY, "last_verified_at": "now()",
+                          "suggested_restriction_causes": _CAUSES})
+#: As :data:`_PARCELS`, with ``last_verified_at`` bound (a given time) instead of now().
+_DATED_PARCELS = RegistryTable("parcels", "parcel",
+                               {**GEOMETRY, "suggested_restriction_causes": _CAUSES})
 _LOCKED_COLUMNS = "id, district_ags, version, marketing_status, site_id"
 _SITE_COLUMNS = "id, withdrawn_at, district_ags"
 
@@ -57,10 +51,7 @@ SAME_SHAPE_TOLERANCE_M = 0.02
 def _locked(conn: Connection, principal: Principal, parcel_id: int,
             expected_version: int | None) -> Any:
     """The parcel, locked, after checking the caller's scope and the expected version."""
-    current = lock_row(conn, "parcels", _LOCKED_COLUMNS, parcel_id, "parcel")
-    ensure_can_write_district(principal, current.district_ags)
-    ensure_version("parcel", parcel_id, current.version, expected_version)
-    return current
+    return _PARCELS.lock(conn, principal, _LOCKED_COLUMNS, parcel_id, expected_version)
 
 
 def _check_transition(current: Any, new_status: str, site: Any = None) -> None:
@@ -148,9 +139,8 @@ def create_parcel(conn: Connection, principal: Principal, data: ParcelCreate, *,
     columns["last_verified_at"] = at  # whoever enters a parcel has just checked it (now)
     if synthetic:
         columns["is_synthetic"] = True
-    expressions = _EXPRESSIONS if at is None else _DATED_EXPRESSIONS
-    _with_raster_stats(columns)
-    row = conn.execute(text(insert_sql("parcels", columns, expressions)), columns).one()
+    table = _PARCELS if at is None else _DATED_PARCELS
+    row = table.insert(conn, _with_raster_stats(columns))
     return WriteResult(row.id, row.version, notes)
 
 
@@ -177,10 +167,7 @@ def update_parcel(conn: Connection, principal: Principal, parcel_id: int, data: 
         del columns["geom_25832"]
     if not columns:
         return WriteResult(parcel_id, current.version, notes)
-    sets, params = set_clause(_with_raster_stats(columns), _EXPRESSIONS)
-    version = conn.execute(text(f"UPDATE parcels SET {sets} WHERE id = :parcel_id "
-                                "RETURNING version"), {**params, "parcel_id": parcel_id}
-                           ).scalar_one()
+    version = _PARCELS.update(conn, parcel_id, _with_raster_stats(columns))
     return WriteResult(parcel_id, version, notes)
 
 

@@ -26,16 +26,9 @@ from app.domain.filters import ParcelFilter
 from app.domain.roles import STAFF, Principal, ensure_can_write, ensure_can_write_district
 from app.domain.site_input import PartnerInput, SiteCreate, SitePatch
 from app.services.geometry_input import PreparedGeometry, prepare_polygon
-from app.services.write_common import (
-    WriteResult,
-    ensure_exists,
-    ensure_version,
-    insert_sql,
-    lock_row,
-    set_clause,
-)
+from app.services.write_common import GEOMETRY, RegistryTable, WriteResult, ensure_exists
 
-_GEOMETRY = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)"}
+_SITES = RegistryTable("sites", "site", GEOMETRY)
 _LOCKED_COLUMNS = "id, district_ags, municipality_ags, version, withdrawn_at"
 
 
@@ -135,7 +128,7 @@ def create_site(conn: Connection, principal: Principal, data: SiteCreate, *, sri
                        {p.municipality_ags for p in partners})
     if synthetic:
         columns["is_synthetic"] = True
-    row = conn.execute(text(insert_sql("sites", columns, _GEOMETRY)), columns).one()
+    row = _SITES.insert(conn, columns)
     _replace_partners(conn, row.id, partners)
     return WriteResult(row.id, _version(conn, row.id), notes)
 
@@ -147,9 +140,7 @@ def update_site(conn: Connection, principal: Principal, site_id: int, data: Site
     Partners sent replace the old ones (``[]`` or null removes them); a real change of the
     partners is a change of the site and moves its version on.
     """
-    current = lock_row(conn, "sites", _LOCKED_COLUMNS, site_id, "site")
-    ensure_can_write_district(principal, current.district_ags)
-    ensure_version("site", site_id, current.version, expected_version)
+    current = _SITES.lock(conn, principal, _LOCKED_COLUMNS, site_id, expected_version)
     changes = data.changes()
     partners = changes.pop("partners", ...)
     notes: list[str] = []
@@ -164,10 +155,7 @@ def update_site(conn: Connection, principal: Principal, site_id: int, data: Site
                        columns.get("municipality_ags", current.municipality_ags), named)
     version = current.version
     if columns:
-        sets, params = set_clause(columns, _GEOMETRY)
-        version = conn.execute(text(f"UPDATE sites SET {sets} WHERE id = :site_id "
-                                    "RETURNING version"), {**params, "site_id": site_id}
-                               ).scalar_one()
+        version = _SITES.update(conn, site_id, columns)
     if partners is not ...:
         _replace_partners(conn, site_id, partners or [])
         version = _version(conn, site_id)
@@ -191,9 +179,7 @@ def withdraw_site(conn: Connection, principal: Principal, site_id: int,
     the site (create, move here, market again) has committed by then and is counted, and
     one that comes later waits for this transaction and then sees the site withdrawn.
     """
-    current = lock_row(conn, "sites", _LOCKED_COLUMNS, site_id, "site")
-    ensure_can_write_district(principal, current.district_ags)
-    ensure_version("site", site_id, current.version, expected_version)
+    _SITES.lock(conn, principal, _LOCKED_COLUMNS, site_id, expected_version)
     (supply,) = parcel_sums(conn, ParcelFilter(site_id=(site_id,), marketing_status=ACTIVE_STATUS),
                             viewer=STAFF, reference=today())
     active = supply["parcels"]

@@ -18,12 +18,17 @@ foreign-key checks (``FOR KEY SHARE`` on the referenced row) conflict only with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from app.domain.errors import InvalidInput, NotFound, PreconditionFailed
+from app.domain.roles import Principal, ensure_can_write_in
+
+#: The SQL of a geometry column bound as EWKT (see :func:`set_clause`).
+GEOMETRY = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)"}
 
 
 @dataclass
@@ -99,3 +104,46 @@ def insert_sql(table: str, values: dict[str, Any], expressions: dict[str, str] |
     columns = ", ".join(values)
     binds = ", ".join(expressions.get(column, ":" + column) for column in values)
     return f"INSERT INTO {table} ({columns}) VALUES ({binds}) RETURNING {returning}"
+
+
+@dataclass(frozen=True)
+class RegistryTable:
+    """A registry table the services write, with the statements every write of it shares.
+
+    ``label`` names a row in messages ("land sale 7 does not exist"); ``expressions`` are
+    the SQL of columns not bound as they are (see :func:`set_clause`); ``stamp`` is what
+    every update sets besides the changes (for a table whose version no trigger keeps).
+    """
+
+    name: str
+    label: str
+    expressions: Mapping[str, str] = field(default_factory=dict)
+    stamp: str = ""
+
+    def lock(self, conn: Connection, principal: Principal, columns: str, row_id: int,
+             expected_version: int | None) -> Any:
+        """``columns`` (with ``district_ags`` and ``version``) of the row ``row_id``, locked
+        for update (404 if missing), once the caller may write in its district (403) and it
+        is at ``expected_version`` (412)."""
+        current = lock_row(conn, self.name, columns, row_id, self.label)
+        ensure_can_write_in(principal, current.district_ags)
+        ensure_version(self.label, row_id, current.version, expected_version)
+        return current
+
+    def insert(self, conn: Connection, values: dict[str, Any],
+               bound: dict[str, Any] | None = None) -> Any:
+        """Insert a row of ``values`` (bound as ``bound``, default: as they are); its ``id``
+        and ``version``."""
+        return conn.execute(text(insert_sql(self.name, values, dict(self.expressions))),
+                            values if bound is None else bound).one()
+
+    def update(self, conn: Connection, row_id: int, changes: dict[str, Any],
+               bound: dict[str, Any] | None = None) -> int:
+        """Set the ``changes`` of the row ``row_id`` (bound as ``bound``, default: as they
+        are); its new version."""
+        sets, params = set_clause(changes, dict(self.expressions))
+        stamp = f", {self.stamp}" if self.stamp else ""
+        version: int = conn.execute(
+            text(f"UPDATE {self.name} SET {sets}{stamp} WHERE id = :row_id RETURNING version"),
+            {**(params if bound is None else bound), "row_id": row_id}).scalar_one()
+        return version

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Connection
 
-from app.db.queries.keyset import Envelope, ListQuery, SortKey, fetch_one, page_document
-from app.db.queries.paging import Cursor
+from app.db.queries.conditions import Conditions, RegistryFilter
+from app.db.queries.keyset import ListQuery, SortChoices, fetch_one
 
-#: Columns an enquiry list can be sorted by (besides id), with their SQL type.
-ENQUIRY_SORT_FIELDS: dict[str, str] = {"received_on": "date"}
-DEFAULT_ENQUIRY_SORT = "-received_on"
+#: Orders of an enquiry list: by id or by the date received (the default: newest first).
+ENQUIRY_SORT = SortChoices({"received_on": "date"}, "-received_on", "e")
 
 _FROM = "enquiries e LEFT JOIN districts d ON d.ags = e.district_ags"
 
@@ -31,51 +29,25 @@ _DOCUMENT = """jsonb_build_object(
     'version', e.version)"""
 
 
-@dataclass(frozen=True)
-class EnquiryFilter:
+@dataclass(frozen=True, kw_only=True)
+class EnquiryFilter(RegistryFilter):
     """Which enquiries to list; fields combine with AND (dates inclusive)."""
 
-    ids: tuple[int, ...] = ()
-    district: tuple[str, ...] = ()
     outcome: tuple[str, ...] = ()
     user_group: tuple[str, ...] = ()
     received_from: date | None = None
     received_to: date | None = None
-    include_withdrawn: bool = False
 
 
-def _where(f: EnquiryFilter) -> tuple[list[str], dict[str, Any]]:
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if f.ids:
-        where.append("e.id = ANY(:ids)")
-        params["ids"] = list(f.ids)
-    if not f.include_withdrawn:
-        where.append("e.withdrawn_at IS NULL")
-    for column, values in (("district_ags", f.district), ("outcome", f.outcome),
-                           ("user_group", f.user_group)):
-        if values:
-            where.append(f"e.{column} = ANY(:{column})")
-            params[column] = list(values)
-    if f.received_from is not None:
-        where.append("e.received_on >= :received_from")
-        params["received_from"] = f.received_from
-    if f.received_to is not None:
-        where.append("e.received_on <= :received_to")
-        params["received_to"] = f.received_to
-    return where, params
-
-
-def fetch_enquiry_page(conn: Connection, f: EnquiryFilter, sort: SortKey, *, limit: int,
-                       cursor: Cursor | None,
-        envelope: Envelope) -> str:
-    """Up to ``limit`` enquiries after ``cursor`` in ``sort`` order (ties by id)."""
-    where, params = _where(f)
-    return page_document(conn, ListQuery(_FROM, tuple(where), params, _DOCUMENT, "e.id"),
-                         sort, limit=limit, cursor=cursor, envelope=envelope)
+def enquiry_list(f: EnquiryFilter) -> ListQuery:
+    """The enquiries ``f`` selects, for :func:`~app.db.queries.keyset.page_document`."""
+    conditions = Conditions.of("e", f)
+    conditions.any_of({"outcome": f.outcome, "user_group": f.user_group})
+    conditions.within("received_on", ("received_from", f.received_from),
+                      ("received_to", f.received_to))
+    return conditions.query(_FROM, _DOCUMENT)
 
 
 def fetch_enquiry(conn: Connection, enquiry_id: int) -> tuple[str, int] | None:
     """One enquiry (withdrawn or not) as JSON text and its version, or ``None``."""
-    where, params = _where(EnquiryFilter(ids=(enquiry_id,), include_withdrawn=True))
-    return fetch_one(conn, ListQuery(_FROM, tuple(where), params, _DOCUMENT, "e.id"))
+    return fetch_one(conn, enquiry_list(EnquiryFilter(ids=(enquiry_id,), include_withdrawn=True)))

@@ -144,6 +144,24 @@ class SortKey:
 
 
 @dataclass(frozen=True)
+class SortChoices:
+    """The orders a list offers: by id or by one of ``columns`` (name → SQL type) of the
+    table aliased ``alias``; ``default`` when the ``sort`` parameter is absent."""
+
+    columns: dict[str, str]
+    default: str
+    alias: str
+
+    def parse(self, value: str | None) -> SortKey:
+        """:meth:`SortKey.parse` of a ``sort`` parameter of this list."""
+        return SortKey.parse(value, self.columns, self.default, self.alias)
+
+    def choices(self) -> list[str]:
+        """:meth:`SortKey.choices` of this list."""
+        return SortKey.choices(self.columns)
+
+
+@dataclass(frozen=True)
 class ListQuery:
     """What to page: ``FROM`` text, ``WHERE`` conditions with their bound values, the SQL of
     one row as JSON (``document_sql``) and of its id."""

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Connection
 
+from app.db.queries.conditions import Conditions, RegistryFilter
 from app.db.queries.documents import document_sql, geometry_params, geometry_sql
-from app.db.queries.keyset import Envelope, ListQuery, SortKey, fetch_one, page_document
-from app.db.queries.paging import Cursor
+from app.db.queries.keyset import ListQuery, SortChoices, fetch_one
 
-#: Columns a land sale list can be sorted by (besides id), with their SQL type.
-SALE_SORT_FIELDS: dict[str, str] = {"sale_date": "date"}
-DEFAULT_SALE_SORT = "-sale_date"
+#: Orders of a land sale list: by id or by the date of sale (the default: newest first).
+SALE_SORT = SortChoices({"sale_date": "date"}, "-sale_date", "l")
 
 _FROM = """land_sales l
     JOIN districts d ON d.ags = l.district_ags
@@ -36,59 +34,29 @@ _PROPERTIES = """jsonb_build_object(
     'version', l.version)"""
 
 
-@dataclass(frozen=True)
-class LandSaleFilter:
+@dataclass(frozen=True, kw_only=True)
+class LandSaleFilter(RegistryFilter):
     """Which sales to list; fields combine with AND (dates inclusive)."""
 
-    ids: tuple[int, ...] = ()
-    district: tuple[str, ...] = ()
     municipality: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
     buyer_user_group: tuple[str, ...] = ()
-    include_withdrawn: bool = False
 
 
-def _where(f: LandSaleFilter) -> tuple[list[str], dict[str, Any]]:
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if f.ids:
-        where.append("l.id = ANY(:ids)")
-        params["ids"] = list(f.ids)
-    if not f.include_withdrawn:
-        where.append("l.withdrawn_at IS NULL")
-    for column, values in (("district_ags", f.district), ("municipality_ags", f.municipality),
-                           ("buyer_user_group", f.buyer_user_group)):
-        if values:
-            where.append(f"l.{column} = ANY(:{column})")
-            params[column] = list(values)
-    if f.date_from is not None:
-        where.append("l.sale_date >= :date_from")
-        params["date_from"] = f.date_from
-    if f.date_to is not None:
-        where.append("l.sale_date <= :date_to")
-        params["date_to"] = f.date_to
-    return where, params
-
-
-def _document(srid: int, as_feature: bool) -> tuple[str, dict[str, int]]:
-    return (document_sql(_PROPERTIES, geometry_sql("l.geom_25832"), id_column="l.id",
-                         as_feature=as_feature), geometry_params(srid))
-
-
-def fetch_land_sale_page(conn: Connection, f: LandSaleFilter, sort: SortKey, *, limit: int,
-                         cursor: Cursor | None, srid: int, as_feature: bool,
-        envelope: Envelope) -> str:
-    """Up to ``limit`` sales after ``cursor`` in ``sort`` order (ties by id)."""
-    where, params = _where(f)
-    document, geo = _document(srid, as_feature)
-    return page_document(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "l.id"),
-                         sort, limit=limit, cursor=cursor, envelope=envelope)
+def land_sale_list(f: LandSaleFilter, *, srid: int, as_feature: bool) -> ListQuery:
+    """The sales ``f`` selects, for :func:`~app.db.queries.keyset.page_document`."""
+    conditions = Conditions.of("l", f)
+    conditions.any_of({"municipality_ags": f.municipality,
+                       "buyer_user_group": f.buyer_user_group})
+    conditions.within("sale_date", ("date_from", f.date_from), ("date_to", f.date_to))
+    document = document_sql(_PROPERTIES, geometry_sql("l.geom_25832"), id_column="l.id",
+                            as_feature=as_feature)
+    return conditions.query(_FROM, document, geometry_params(srid))
 
 
 def fetch_land_sale(conn: Connection, sale_id: int, *, srid: int = 4326,
                     as_feature: bool = False) -> tuple[str, int] | None:
     """One sale (withdrawn or not) as JSON text and its version, or ``None``."""
-    where, params = _where(LandSaleFilter(ids=(sale_id,), include_withdrawn=True))
-    document, geo = _document(srid, as_feature)
-    return fetch_one(conn, ListQuery(_FROM, tuple(where), {**params, **geo}, document, "l.id"))
+    one = LandSaleFilter(ids=(sale_id,), include_withdrawn=True)
+    return fetch_one(conn, land_sale_list(one, srid=srid, as_feature=as_feature))

@@ -8,13 +8,12 @@ requested CRS (``null`` when the site has none); ``outline_area_ha`` is its area
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection
 
+from app.db.queries.conditions import Conditions, RegistryFilter
 from app.db.queries.documents import document_sql, geometry_params, geometry_sql
-from app.db.queries.keyset import Envelope, ListQuery, SortKey, fetch_one, page_document
-from app.db.queries.paging import Cursor
+from app.db.queries.keyset import ListQuery, SortKey, fetch_one
 from app.db.queries.parcels import sums_sql
 from app.domain.filters import MARKETED_STATUS, ParcelFilter
 from app.domain.roles import STAFF
@@ -55,19 +54,16 @@ _PROPERTIES = f"""jsonb_build_object(
     'created_at', s.created_at, 'updated_at', s.updated_at, 'version', s.version)"""
 
 
-@dataclass(frozen=True)
-class SiteFilter:
+@dataclass(frozen=True, kw_only=True)
+class SiteFilter(RegistryFilter):
     """Which sites to list; fields combine with AND.
 
     ``municipality`` matches the site's municipality or any partner municipality; ``text``
     is searched (case-insensitively) in name, marketing name and external id.
     """
 
-    ids: tuple[int, ...] = ()
-    district: tuple[str, ...] = ()
     municipality: tuple[str, ...] = ()
     text: str | None = None
-    include_withdrawn: bool = False
 
 
 def _like_pattern(text: str) -> str:
@@ -75,46 +71,24 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _where(f: SiteFilter) -> tuple[list[str], dict[str, Any]]:
-    where: list[str] = []
-    params: dict[str, Any] = dict(SITES_PARAMS)
-    if f.ids:
-        where.append("s.id = ANY(:ids)")
-        params["ids"] = list(f.ids)
-    if not f.include_withdrawn:
-        where.append("s.withdrawn_at IS NULL")
-    if f.district:
-        where.append("s.district_ags = ANY(:district)")
-        params["district"] = list(f.district)
+def site_list(f: SiteFilter, *, srid: int, as_feature: bool) -> ListQuery:
+    """The sites ``f`` selects, for :func:`~app.db.queries.keyset.page_document`."""
+    conditions = Conditions.of("s", f, SITES_PARAMS)
     if f.municipality:
-        where.append("(s.municipality_ags = ANY(:municipality) OR EXISTS (SELECT 1 FROM "
-                     "site_partners sp WHERE sp.site_id = s.id "
-                     "AND sp.municipality_ags = ANY(:municipality)))")
-        params["municipality"] = list(f.municipality)
+        conditions.add("(s.municipality_ags = ANY(:municipality) OR EXISTS (SELECT 1 FROM "
+                       "site_partners sp WHERE sp.site_id = s.id "
+                       "AND sp.municipality_ags = ANY(:municipality)))",
+                       municipality=list(f.municipality))
     if f.text:
-        where.append("(s.name ILIKE :pattern OR s.marketing_name ILIKE :pattern "
-                     "OR s.external_id ILIKE :pattern)")
-        params["pattern"] = _like_pattern(f.text)
-    return where, params
-
-
-def _document(srid: int, as_feature: bool) -> tuple[str, dict[str, int]]:
-    return (document_sql(_PROPERTIES, geometry_sql("s.geom_25832"), id_column="s.id",
-                         as_feature=as_feature), geometry_params(srid))
-
-
-def fetch_site_page(conn: Connection, f: SiteFilter, *, limit: int, cursor: Cursor | None,
-                    srid: int, as_feature: bool, envelope: Envelope) -> str:
-    """Up to ``limit`` sites after ``cursor``, ordered by id."""
-    where, params = _where(f)
-    document, geo = _document(srid, as_feature)
-    query = ListQuery(SITES_FROM, tuple(where), {**params, **geo}, document, "s.id")
-    return page_document(conn, query, SITE_SORT, limit=limit, cursor=cursor, envelope=envelope)
+        conditions.add("(s.name ILIKE :pattern OR s.marketing_name ILIKE :pattern "
+                       "OR s.external_id ILIKE :pattern)", pattern=_like_pattern(f.text))
+    document = document_sql(_PROPERTIES, geometry_sql("s.geom_25832"), id_column="s.id",
+                            as_feature=as_feature)
+    return conditions.query(SITES_FROM, document, geometry_params(srid))
 
 
 def fetch_site(conn: Connection, site_id: int, *, include_withdrawn: bool, srid: int = 4326,
                as_feature: bool = False) -> tuple[str, int] | None:
     """One site as JSON text and its version, or ``None`` (missing, or withdrawn and hidden)."""
-    where, params = _where(SiteFilter(ids=(site_id,), include_withdrawn=include_withdrawn))
-    document, geo = _document(srid, as_feature)
-    return fetch_one(conn, ListQuery(SITES_FROM, tuple(where), {**params, **geo}, document, "s.id"))
+    one = SiteFilter(ids=(site_id,), include_withdrawn=include_withdrawn)
+    return fetch_one(conn, site_list(one, srid=srid, as_feature=as_feature))
