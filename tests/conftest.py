@@ -159,15 +159,35 @@ class _SessionDatabase:
 _SESSION_DATABASE = _SessionDatabase()
 
 
+def _whole_suite(config: pytest.Config) -> bool:
+    options = config.option
+    return (not options.file_or_dir and not options.collectonly
+            and bool(os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")))
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """A run of the whole suite (no paths given) starts building the database at once, so
     that migrating and loading the demo (seconds) overlap with collecting the tests; other
-    runs build it when a test first needs it."""
-    options = session.config.option
-    if (not options.file_or_dir and not options.collectonly
-            and (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL"))):
+    runs build it when a test first needs it. With pytest-xdist every worker builds its
+    own database, and the one demo-generator run is the controller's
+    (:func:`pytest_configure_node`)."""
+    workerinput = getattr(session.config, "workerinput", None)
+    if getattr(session.config.option, "numprocesses", None) and workerinput is None:
+        return  # the controller of pytest-xdist's workers runs no test
+    if _whole_suite(session.config):
         _SESSION_DATABASE.start()
-        demo_runs.start()
+        if workerinput is None:
+            demo_runs.start()
+    if workerinput is not None and "gefis_demo_run" in workerinput:
+        demo_runs.adopt(workerinput["gefis_demo_run"])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist's controller, for each worker it starts: the demo generator runs once,
+    started here, and whichever worker runs the determinism test waits for it."""
+    if _whole_suite(node.config):
+        node.workerinput["gefis_demo_run"] = str(demo_runs.start())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
+from app.main import create_app
+from app.settings import Settings
 from tests.server import serving
 
 #: axe-core from web/node_modules (a development dependency of web/package.json).
@@ -38,11 +39,25 @@ _MAP_SETTLED = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def map_server(api: FastAPI, demo_loaded: dict[str, int]) -> Iterator[str]:
-    """The service on a free port of 127.0.0.1 (its base URL), for the module."""
-    with serving(api) as base:
+@pytest.fixture(scope="session")
+def map_server(settings: Settings, demo_loaded: dict[str, int]) -> Iterator[str]:
+    """The service on a free port of 127.0.0.1 (its base URL), for the whole run.
+
+    Its public tiles may be kept for 0 s (``tile_max_age_s``): the browser revalidates each
+    one (ETag), so a page never draws a tile cached before another test changed parcels.
+    """
+    with serving(create_app(settings.model_copy(update={"tile_max_age_s": 0}))) as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def map_context(browser: Browser) -> Iterator[BrowserContext]:
+    """One browser context for every map tab of the run: its HTTP cache keeps MapLibre's
+    code (compiled once, not in every test). Each tab has its own session storage, so a
+    key signs in that tab only."""
+    context = browser.new_context()
+    yield context
+    context.close()
 
 
 def artifact(page: Page, name: str) -> Path:
@@ -132,21 +147,21 @@ class MapPage:
 
 
 @pytest.fixture
-def open_map(browser: Browser, map_server: str) -> Iterator[Callable[..., MapPage]]:
+def open_map(map_context: BrowserContext, map_server: str) -> Iterator[Callable[..., MapPage]]:
     """``open_map(fragment="", key=None, width=1400, height=860, prepare=None,
     settle=True)``: a new tab on ``/karte#fragment``, signed in with ``key`` (put into
     session storage before the page starts), once the page is ready and (with ``settle``)
     the map has settled; ``prepare(page)`` runs before the page is loaded (routes)."""
-    contexts = []
+    pages: list[Page] = []
 
     def open_(fragment: str = "", key: str | None = None, width: int = 1400,
               height: int = 860, prepare: Callable[[Page], None] | None = None,
               settle: bool = True) -> MapPage:
-        context = browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
+        page = map_context.new_page()
+        pages.append(page)
+        page.set_viewport_size({"width": width, "height": height})
         if key is not None:
-            context.add_init_script(f"sessionStorage.setItem('gefis.apiKey', {key!r});")
-        page = context.new_page()
+            page.add_init_script(f"sessionStorage.setItem('gefis.apiKey', {key!r});")
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         if prepare is not None:
@@ -160,5 +175,5 @@ def open_map(browser: Browser, map_server: str) -> Iterator[Callable[..., MapPag
         return MapPage(page, requests).settle()
 
     yield open_
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.close()

@@ -29,6 +29,27 @@ from sqlalchemy import Connection, Engine, text
 T = TypeVar("T")
 
 
+def run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` in a thread of its own: a test may run while the main
+    thread already has a running event loop (Playwright's sync API keeps one there once a
+    browser test has started in the same process)."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as exc:  # handed to the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="test-event-loop")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
 class InProcessTransport(httpx.BaseTransport):
     """Sends requests straight to an ASGI app running on an event loop of its own (a thread).
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from app.api.admission import Admission, AdmissionGate
 from app.settings import Settings
+from tests.server import run_in_own_loop
 
 
 @dataclass
@@ -63,7 +64,7 @@ def _run(scenario: Callable[[httpx.AsyncClient, Probe], Awaitable[None]],
         async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
             await scenario(client, probe)
 
-    asyncio.run(main())
+    run_in_own_loop(main())
 
 
 def test_a_request_that_waits_longer_than_the_bound_gets_a_503_with_retry_after() -> None:

@@ -26,6 +26,7 @@ from app.services import layers as layers_service
 from app.services.layers import LAYERS, feature_chunks, prepare_layer
 from app.settings import Settings
 from tests.rfc7946 import rfc7946_problems
+from tests.server import run_in_own_loop
 
 ROLES = ("public", "analyst")
 MARKETED = "p.marketing_status IN ('verfuegbar', 'reserviert') AND s.withdrawn_at IS NULL"
@@ -405,5 +406,5 @@ def test_stream_is_closed_when_the_client_goes_away() -> None:
     response = layers_api.ClosingStreamingResponse(chunks(), media_type="application/json")
     scope = {"type": "http", "asgi": {"spec_version": "2.4"}}
     with pytest.raises(ClientDisconnect):
-        asyncio.run(response(scope, receive, send))  # type: ignore[arg-type]
+        run_in_own_loop(response(scope, receive, send))  # type: ignore[arg-type]
     assert state["closed"]

@@ -234,8 +234,19 @@ cmd_test() {
     ensure_tools required "${TOOLS_REQUIRED_FOR_TEST[@]}"
     ensure_web_dependencies required
     select_database test
-    log "running pytest $*"
-    exec "$VENV/bin/pytest" "$@"
+    local -a parallel=()
+    if [ "$#" -eq 0 ]; then
+        # The whole suite runs in GEFIS_TEST_WORKERS pytest-xdist processes (default: one
+        # per CPU, at most 4), each with its own test database and browser; a module stays
+        # in one process (its module fixtures are built once). Runs given arguments (a
+        # module, -k) stay in one process, where building a second database would not pay.
+        local workers="${GEFIS_TEST_WORKERS:-$(nproc)}"
+        [[ "$workers" =~ ^[0-9]{1,2}$ ]] || die "GEFIS_TEST_WORKERS=$workers is not a number"
+        [ "${GEFIS_TEST_WORKERS:-}" ] || [ "$workers" -le 4 ] || workers=4
+        [ "$workers" -le 1 ] || parallel=(--numprocesses "$workers" --dist loadfile)
+    fi
+    log "running pytest ${parallel[*]} $*"
+    exec "$VENV/bin/pytest" "${parallel[@]}" "$@"
 }
 
 cmd_db() {
