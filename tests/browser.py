@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 #: Arguments for a headless Chromium in a container (no sandbox, software GL).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
@@ -75,6 +75,21 @@ def browser() -> Iterator[Browser]:
         yield launched
     finally:
         _SHARED.release()
+
+
+@pytest.fixture(scope="session")
+def profiled_context(browser: Browser,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """A second Chromium with a profile on disk, for pages loaded again and again (the web
+    map): unlike the contexts of :func:`browser`, which keep nothing, its code cache keeps
+    the compiled scripts between pages."""
+    del browser  # the shared Playwright driver is started
+    assert _SHARED.playwright is not None
+    context = _SHARED.playwright.chromium.launch_persistent_context(
+        tmp_path_factory.mktemp("chromium-profile"), executable_path=chromium_executable(),
+        args=CHROMIUM_ARGS)
+    yield context
+    context.close()
 
 
 class BrokenImage(AssertionError):

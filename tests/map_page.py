@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page
 
 from app.main import create_app
 from app.settings import Settings
@@ -51,13 +51,11 @@ def map_server(settings: Settings, demo_loaded: dict[str, int]) -> Iterator[str]
 
 
 @pytest.fixture(scope="session")
-def map_context(browser: Browser) -> Iterator[BrowserContext]:
-    """One browser context for every map tab of the run: its HTTP cache keeps MapLibre's
-    code (compiled once, not in every test). Each tab has its own session storage, so a
-    key signs in that tab only."""
-    context = browser.new_context()
-    yield context
-    context.close()
+def map_context(profiled_context: BrowserContext) -> BrowserContext:
+    """One browser context for every map tab of the run: its caches keep MapLibre's code
+    (fetched and compiled once, not in every test). Each tab has its own session storage,
+    so a key signs in that tab only."""
+    return profiled_context
 
 
 def artifact(page: Page, name: str) -> Path:

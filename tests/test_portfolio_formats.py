@@ -21,6 +21,8 @@ from app.services.reports.portfolio_output import TABLE_KEYS, TABLE_SPECS
 from tests.browser import browser, drawn_pixels  # noqa: F401
 from tests.resource_client import Client
 
+pytestmark = pytest.mark.slow  # PDFs printed and pages drawn by Chromium
+
 PATH = "/reports/portfolio"
 SINCE = "2024-01-01"
 

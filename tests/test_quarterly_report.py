@@ -45,6 +45,8 @@ from tests.browser import browser, drawn_pixels  # noqa: F401
 from tests.conftest import create_scratch_database, drop_scratch_database
 from tests.shapes import insert_parcel, insert_site, square
 
+pytestmark = pytest.mark.slow  # the report script run for real, PDFs printed by Chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 X, Y = 731_000.0, 5_690_000.0  # Leipzig
 HX, HY = 704_000.0, 5_706_000.0  # Halle (Saale)
