@@ -104,6 +104,9 @@ class ParcelField:
     text_search: bool = False
     #: part of the JSON representation (a few, e.g. ``public_fields``, only for staff)
     in_json: bool = True
+    #: SQL type of the column behind the field where it is not the type's usual one
+    #: (:data:`COLUMN_TYPES`), e.g. ``numeric(10,2)``
+    sql_type: str | None = None
 
     @property
     def column(self) -> str | None:
@@ -111,9 +114,25 @@ class ParcelField:
         head, _, rest = self.sql.partition(".")
         return rest if head == "p" and rest.isidentifier() else None
 
+    @property
+    def column_type(self) -> str:
+        """The SQL type of :attr:`column`, as PostgreSQL's ``format_type`` names it.
+
+        >>> FIELDS["noise_quota_db"].column_type, FIELDS["price_eur_m2"].column_type
+        ('double precision', 'numeric(10,2)')
+        """
+        return self.sql_type or COLUMN_TYPES[self.type]
+
 
 T = FieldType
 V = Visibility
+
+#: The usual SQL type of a parcel column holding each field type (the migrations' choice).
+COLUMN_TYPES: dict[FieldType, str] = {
+    T.INTEGER: "integer", T.NUMBER: "double precision", T.STRING: "text",
+    T.BOOLEAN: "boolean", T.DATE: "date", T.DATETIME: "timestamp with time zone",
+    T.STRINGS: "text[]",
+}
 _LIST = "; repeat the parameter or separate values by commas"
 
 
@@ -151,12 +170,12 @@ def _text(name: str, description: str, *, visibility: Visibility = V.PUBLIC,
 #: Every parcel field, in the order of the JSON representation.
 PARCEL_FIELDS: tuple[ParcelField, ...] = (
     ParcelField("id", "p.id", T.INTEGER, "Parcel id", nullable=False, sortable=True, tile=True,
-                filters=(FilterParam("ids", Op.IN, "Parcel ids", http=False),)),
+                sql_type="bigint", filters=(FilterParam("ids", Op.IN, "Parcel ids", http=False),)),
     _text("external_id", "The district's own key of the parcel (unique per district)",
           aliases=("Flurstück", "Flurstueck", "Kennung"), text_search=True),
     _text("name", "Name of the parcel", aliases=("Name", "Bezeichnung"), text_search=True),
     ParcelField("site_id", "p.site_id", T.INTEGER, "Site (Standort) the parcel belongs to",
-                nullable=False, tile=True,
+                nullable=False, tile=True, sql_type="bigint",
                 filters=(FilterParam("site_id", Op.IN, "Site ids" + _LIST),)),
     ParcelField("district_ags", "p.district_ags", T.STRING,
                 "District (Kreis) the parcel lies in, 5-digit AGS; derived from the geometry",
@@ -238,12 +257,13 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
                 filters=(FilterParam("operation_24h", Op.EQ, "24-hour operation allowed"),),
                 import_aliases=("24h_Betrieb", "24h-Betrieb")),
     ParcelField("max_building_height_m", "p.max_building_height_m", T.NUMBER,
-                "Maximum building height", unit="m", sortable=True,
+                "Maximum building height", unit="m", sortable=True, sql_type="numeric(6,2)",
                 import_aliases=("max_Bauhöhe_m",)),
     ParcelField("broadband_mbps", "p.broadband_mbps", T.INTEGER, "Broadband bandwidth",
                 unit="Mbit/s", sortable=True, import_aliases=("Breitband_Mbit",)),
     ParcelField("grid_capacity_mw", "p.grid_capacity_mw", T.NUMBER, "Grid connection capacity",
-                unit="MW", sortable=True, import_aliases=("Netzanschluss_MW",)),
+                unit="MW", sortable=True, sql_type="numeric(8,2)",
+                import_aliases=("Netzanschluss_MW",)),
     ParcelField("distance_junction_km", "p.distance_junction_km", T.NUMBER,
                 "Distance to the nearest motorway junction (derived)", unit="km",
                 sortable=True, tile=True,
@@ -276,7 +296,7 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
     ParcelField("synthetic", "p.is_synthetic", T.BOOLEAN, "Synthetic demo data",
                 nullable=False, tile=True),
     ParcelField("price_eur_m2", "p.price_eur_m2", T.NUMBER, "Asking price", unit="EUR/m²",
-                visibility=V.DISCLOSABLE, sortable=True,
+                visibility=V.DISCLOSABLE, sortable=True, sql_type="numeric(10,2)",
                 filters=(FilterParam("max_price_eur_m2", Op.LE, "Max price, EUR/m²"),),
                 import_aliases=("Preis_EUR_m2", "Kaufpreis")),
     ParcelField("noise_quota_db", "p.noise_quota_db", T.NUMBER,

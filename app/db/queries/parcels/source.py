@@ -19,34 +19,23 @@ from datetime import date, datetime, time
 from typing import Any
 
 from app.domain.clock import LOCAL_ZONE
+from app.domain.parcel_fields import PARCEL_FIELDS
 
 _JOIN_SITE = "JOIN sites s ON s.id = p.site_id"
 
-#: The columns of ``parcels`` (table order) and their SQL types. A past row is rebuilt
-#: column by column from the history, so a query reads only the columns it uses: every
-#: column a migration adds to ``parcels`` needs its line here (a query naming a missing one
-#: fails as an unknown column; ``tests/test_balance_as_of.py`` checks the list).
-PARCEL_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "bigint"), ("external_id", "text"), ("site_id", "bigint"), ("name", "text"),
-    ("district_ags", "text"), ("municipality_ags", "text"),
-    ("geom_25832", "geometry(MultiPolygon,25832)"), ("gross_area_ha", "double precision"),
-    ("net_area_ha_given", "double precision"), ("net_area_ha", "double precision"),
-    ("category", "text"), ("availability", "text"), ("available_from", "date"),
-    ("restriction_level", "text"), ("restriction_causes", "text[]"), ("user_groups", "text[]"),
-    ("planning_status", "text"), ("zoning", "text"), ("servicing", "text"),
-    ("marketing_status", "text"), ("price_eur_m2", "numeric(10,2)"), ("owner_type", "text"),
-    ("owner_name", "text"), ("rail_siding", "boolean"), ("operation_24h", "boolean"),
-    ("max_building_height_m", "numeric(6,2)"), ("broadband_mbps", "integer"),
-    ("grid_capacity_mw", "numeric(8,2)"), ("contact_name", "text"), ("contact_email", "text"),
-    ("contact_phone", "text"), ("public_fields", "text[]"), ("internal_notes", "text"),
-    ("distance_junction_km", "double precision"), ("distance_airport_km", "double precision"),
-    ("slope_mean_pct", "double precision"), ("slope_max_pct", "double precision"),
-    ("flood_hazard_share", "double precision"), ("suggested_restriction_causes", "text[]"),
-    ("last_verified_at", "timestamp with time zone"), ("is_synthetic", "boolean"),
-    ("created_at", "timestamp with time zone"), ("updated_at", "timestamp with time zone"),
-    ("version", "integer"), ("noise_quota_db", "double precision"),
-    ("availability_assessed_on", "date"),
+#: The columns of ``parcels`` no registry field names, with their SQL types.
+_UNLISTED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("geom_25832", "geometry(MultiPolygon,25832)"), ("net_area_ha_given", "double precision"),
 )
+
+#: The columns of ``parcels`` and their SQL types: those behind the registry's fields
+#: (:attr:`ParcelField.column_type`) and the few it does not list. A past row is rebuilt
+#: column by column from the history, so a query reads only the columns it uses; a column a
+#: migration adds for a new registry field is here with it (``tests/test_balance_as_of.py``
+#: checks the list against the table).
+PARCEL_COLUMNS: tuple[tuple[str, str], ...] = tuple({
+    **{f.column: f.column_type for f in PARCEL_FIELDS if f.column is not None},
+    **dict(_UNLISTED_COLUMNS)}.items())
 
 #: Columns ``parcel_history`` keeps typed beside ``row_after``, covered by its index
 #: ``ix_parcel_history__as_of`` (migration 0013): sums over them never read ``row_after``.
