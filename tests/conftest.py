@@ -2,7 +2,8 @@
 
 The server comes from ``TEST_DATABASE_URL`` (preferred) or ``DATABASE_URL``; the test session
 creates ``gefis_test_<random>`` on it, migrates it, loads the demo data once (a run of the
-whole suite does so while pytest collects), and drops it at the end. The development
+whole suite does so while pytest collects), and drops it at the end; pytest-xdist's workers
+each copy one the controller built (``tests/session_database.py``). The development
 database named by ``DATABASE_URL`` is never written to.
 
 Isolation: a test gets ``conn``, one connection inside a transaction that is rolled back
@@ -19,9 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -29,19 +28,16 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, text
 
-from app.cli import alembic_config
 from app.db.session import build_engine, set_actor
 from app.domain import clock as service_clock
-from app.services.demo_loader import load_demo
 from app.settings import Settings
 from tests import demo_runs
 from tests.resource_client import Client
 from tests.server import high_water_marks, in_process, on_connection, purge_above
+from tests.session_database import SessionDatabase
 
 #: Fixtures of the browser tests: ``browser`` (tests/browser.py) and the web map's
 #: ``map_server`` and ``open_map`` (tests/map_page.py), for every test module.
@@ -65,98 +61,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     service_clock.set_today(None)
 
 
-def _server_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not url:
-        pytest.exit(
-            "Set TEST_DATABASE_URL or DATABASE_URL to a PostGIS server (or run `make test`).",
-            returncode=2,
-        )
-    return Settings(database_url=url).database_url
-
-
-def create_scratch_database(prefix: str = "gefis_test") -> str:
-    """Create an empty database with PostGIS on the test server; returns its URL."""
-    server = make_url(_server_url())
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = server.set(database=name)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-    return url.render_as_string(hide_password=False)
-
-
-def drop_scratch_database(url: str) -> None:
-    """Drop a database made by :func:`create_scratch_database` (closing its sessions)."""
-    target = make_url(url)
-    admin = create_engine(make_url(_server_url()), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _build_session_database() -> tuple[str, dict[str, int]]:
-    """Create, migrate and load the session's database; its URL and the demo rows written."""
-    url = create_scratch_database()
-    try:
-        command.upgrade(alembic_config(url), "head")
-        engine = build_engine(Settings(database_url=url))
-        try:
-            with engine.begin() as conn:
-                set_actor(conn, "test-demo-loader", "Demo-Daten für Tests")
-                report = load_demo(conn, Settings(database_url=url).geodata_dir,
-                                   progress=lambda _: None)
-        finally:
-            engine.dispose()
-    except BaseException:
-        drop_scratch_database(url)
-        raise
-    return url, report.written
-
-
-class _SessionDatabase:
-    """The session's throwaway database, built at most once, possibly in the background."""
-
-    def __init__(self) -> None:
-        self._executor: ThreadPoolExecutor | None = None
-        self._built: Future[tuple[str, dict[str, int]]] | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._built is not None
-
-    def start(self) -> None:
-        """Begin building it (in a thread) unless that has begun."""
-        if self._built is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="gefis-test-database")
-            self._built = self._executor.submit(_build_session_database)
-
-    def result(self) -> tuple[str, dict[str, int]]:
-        """Its URL and demo rows, once built."""
-        self.start()
-        assert self._built is not None
-        return self._built.result()
-
-    def drop(self) -> None:
-        """Drop it, if it was begun (waiting for the build to end first)."""
-        if self._built is None:
-            return
-        try:
-            url, _ = self._built.result()
-        except Exception:
-            return  # the build failed and removed what it had made
-        finally:
-            assert self._executor is not None
-            self._executor.shutdown()
-        drop_scratch_database(url)
-
-
-_SESSION_DATABASE = _SessionDatabase()
+_SESSION_DATABASE = SessionDatabase()
 
 
 def _whole_suite(config: pytest.Config) -> bool:
@@ -168,25 +73,27 @@ def _whole_suite(config: pytest.Config) -> bool:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """A run of the whole suite (no paths given) starts building the database at once, so
     that migrating and loading the demo (seconds) overlap with collecting the tests; other
-    runs build it when a test first needs it. With pytest-xdist every worker builds its
-    own database, and the one demo-generator run is the controller's
+    runs build it when a test first needs it. With pytest-xdist each worker copies the
+    controller's template database, and the one demo-generator run is the controller's
     (:func:`pytest_configure_node`)."""
     workerinput = getattr(session.config, "workerinput", None)
     if getattr(session.config.option, "numprocesses", None) and workerinput is None:
         return  # the controller of pytest-xdist's workers runs no test
-    if _whole_suite(session.config):
-        _SESSION_DATABASE.start()
-        if workerinput is None:
-            demo_runs.start()
-    if workerinput is not None and "gefis_demo_run" in workerinput:
+    if workerinput is not None and "gefis_template_db" in workerinput:
+        _SESSION_DATABASE.start_clone(workerinput["gefis_template_db"])
         demo_runs.adopt(workerinput["gefis_demo_run"])
+    elif _whole_suite(session.config):
+        _SESSION_DATABASE.start()
+        demo_runs.start()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist's controller, for each worker it starts: the demo generator runs once,
-    started here, and whichever worker runs the determinism test waits for it."""
+    """pytest-xdist's controller, for each worker it starts: the database is built once,
+    here, as the template every worker copies; the demo generator runs once, started here,
+    and whichever worker runs the determinism test waits for it."""
     if _whole_suite(node.config):
+        node.workerinput["gefis_template_db"] = _SESSION_DATABASE.start_template()
         node.workerinput["gefis_demo_run"] = str(demo_runs.start())
 
 

@@ -25,7 +25,6 @@ from app.db.queries.cql2_sql import (
 )
 from app.domain.cql2_input import parse_filter
 from app.domain.errors import GefisError, InvalidInput
-from tests.conftest import create_scratch_database, drop_scratch_database
 from tests.cql2_data import (
     ERRATA,
     LAYERS,
@@ -34,6 +33,7 @@ from tests.cql2_data import (
     predicates,
     table_queryables,
 )
+from tests.session_database import create_scratch_database, drop_scratch_database
 
 SCHEMA = "cql2_ats"
 PLACES = f"{SCHEMA}.ne_110m_populated_places_simple"

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from app.cli import alembic_config
 from app.db.status import migration_head
-from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.session_database import create_scratch_database, drop_scratch_database
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ from app.services.demo_loader import BOUNDARY_SOURCE, load_framework
 from app.services.render.html import number_de
 from app.settings import Settings
 from tests.browser import browser, drawn_pixels  # noqa: F401
-from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.session_database import create_scratch_database, drop_scratch_database
 from tests.shapes import insert_parcel, insert_site, square
 
 pytestmark = pytest.mark.slow  # the report script run for real, PDFs printed by Chromium
