@@ -1,10 +1,12 @@
 """The web map (``/karte``) in a real browser: the service on a socket, Debian's Chromium
 driven by Playwright (``tests/browser.py``), and helpers that ask the map itself what it drew.
 
-A test module imports the fixtures (``from tests.map_page import map_server, open_map  #
-noqa: F401`` plus ``browser`` from ``tests.browser``). The service runs with uvicorn on the
-session's test database (demo data, committed): tests that write through the page must
-remove what they commit (``committed_rows_removed``; write only to parcels they created).
+The fixtures ``map_server`` and ``open_map`` reach every test module through
+``tests/conftest.py`` (``pytest_plugins``). One service runs with uvicorn for the whole run,
+on the session's test database (demo data, committed): tests that write through the page
+must remove what they commit (``committed_rows_removed``; write only to parcels they
+created). Every map tab opens in one Chromium profile (``profiled_context``), so MapLibre is
+fetched and compiled once.
 
 Screenshots of each state go to ``test-artifacts/karte/`` (``GEFIS_TEST_ARTIFACTS``
 overrides the folder), kept after the run for a person to look at.
