@@ -125,7 +125,7 @@ def test_the_parcel_columns_of_the_past_are_the_tables(conn: Connection) -> None
         "WHERE attrelid = 'parcels'::regclass AND attnum > 0 AND NOT attisdropped "
         "ORDER BY attnum")).all()
     types = dict(PARCEL_COLUMNS)
-    assert len(types) == len(PARCEL_COLUMNS)
+    assert len(types) == len(PARCEL_COLUMNS), "a column named twice"
     assert dict(columns) == types
     typed = dict(conn.execute(text(
         "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "

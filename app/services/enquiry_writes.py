@@ -20,7 +20,8 @@ from app.services.write_common import RegistryTable, WriteResult, ensure_exists
 
 _ENQUIRIES = RegistryTable("enquiries", "enquiry",
                            {"requirements": "CAST(:requirements AS jsonb)"},
-                           stamp="version = version + 1, updated_at = now()")
+                           stamp="version = version + 1, updated_at = now()",
+                           regional_rows=True)
 _LOCKED_COLUMNS = ("id, version, received_on, district_ags, required_net_area_ha_min, "
                    "required_net_area_ha_max, user_group, needed_by, requirements, outcome, "
                    "outcome_note")

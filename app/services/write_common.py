@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from app.domain.errors import InvalidInput, NotFound, PreconditionFailed
-from app.domain.roles import Principal, ensure_can_write_in
+from app.domain.roles import Principal, ensure_can_write_district, ensure_can_write_in
 
 #: The SQL of a geometry column bound as EWKT (see :func:`set_clause`).
 GEOMETRY = {"geom_25832": "ST_GeomFromEWKT(:geom_25832)"}
@@ -113,12 +113,15 @@ class RegistryTable:
     ``label`` names a row in messages ("land sale 7 does not exist"); ``expressions`` are
     the SQL of columns not bound as they are (see :func:`set_clause`); ``stamp`` is what
     every update sets besides the changes (for a table whose version no trigger keeps).
+    ``regional_rows``: a row may have no district (data of the region as a whole, which
+    any writer may change); otherwise a row without one is refused like a foreign district.
     """
 
     name: str
     label: str
     expressions: Mapping[str, str] = field(default_factory=dict)
     stamp: str = ""
+    regional_rows: bool = False
 
     def lock(self, conn: Connection, principal: Principal, columns: str, row_id: int,
              expected_version: int | None) -> Any:
@@ -126,7 +129,10 @@ class RegistryTable:
         for update (404 if missing), once the caller may write in its district (403) and it
         is at ``expected_version`` (412)."""
         current = lock_row(conn, self.name, columns, row_id, self.label)
-        ensure_can_write_in(principal, current.district_ags)
+        if self.regional_rows:
+            ensure_can_write_in(principal, current.district_ags)
+        else:
+            ensure_can_write_district(principal, current.district_ags)
         ensure_version(self.label, row_id, current.version, expected_version)
         return current
 

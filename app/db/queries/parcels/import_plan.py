@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 
 from app.db.queries.import_geometry import GEOM
 from app.db.queries.import_staging import TYPED
+from app.domain.filters import MARKETED_STATUS
 from app.domain.import_columns import ImportColumn
 from app.domain.parcel_fields import FieldType
 
@@ -28,9 +29,8 @@ from app.domain.parcel_fields import FieldType
 PLAN = "import_plan"
 #: Shapes this close (Hausdorff distance, m) with as many vertices are the same shape.
 SAME_SHAPE_M = 0.02
-#: Marketing states of a parcel on the market (a complete import's missing ones).
-ON_MARKET = ("verfuegbar", "reserviert")
-_ON_MARKET_SQL = ", ".join(f"'{status}'" for status in ON_MARKET)
+# Marketing states of a parcel on the market (a complete import's missing ones).
+_ON_MARKET_SQL = ", ".join(f"'{status}'" for status in MARKETED_STATUS)
 
 
 @dataclass(frozen=True)

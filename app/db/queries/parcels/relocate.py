@@ -2,10 +2,11 @@
 :mod:`app.services.boundary_import`).
 
 A parcel's municipality and district (8- and 5-digit AGS) come from its geometry when it is
-written; a boundary import moves parcels without changing them: the parcels of a merged
-municipality go to its successor (:func:`repoint_municipality`), and the parcels near a
-changed boundary are located again (:func:`relocations`, :func:`move_parcels`). The caller
-holds the import's locks and sets the history reason of each move.
+written; a boundary import moves parcels without changing their shape or attributes: the
+parcels of a merged municipality go to its successor (:func:`repoint_municipality`), and the
+parcels near a changed boundary are located again (:func:`relocations`,
+:func:`move_parcels`). The caller holds the import's locks and sets the history reason of
+each move.
 """
 
 from __future__ import annotations

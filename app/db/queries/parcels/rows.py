@@ -3,7 +3,8 @@
 Writes lock and check parcels by id, the demo timeline finds its parcels by external id, the
 raster command checks ids and counts what it filled, the web map asks whether demo data is
 loaded. They see every stored parcel, in any state and regardless of who asks (no viewer,
-no filter), and live here so that every SQL statement over the table has one home.
+no filter), and live here beside the builder (see the package's docstring for the writes
+that live elsewhere).
 """
 
 from __future__ import annotations

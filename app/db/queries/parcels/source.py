@@ -1,11 +1,13 @@
 """Where parcel rows come from: the live table, a quarterly snapshot, or the history as of a time.
 
-Every source yields rows of the ``parcels`` table's type aliased ``p`` joined to their site
-aliased ``s``, so every registry field, filter and output works on all three. Rows of a past
-state are rebuilt from the append-only history (``row_after`` of the last change at or before
-the time, column by column: the columns sums need come typed from the history's index,
-migration 0013) or from a stored quarterly snapshot (typed columns and ``state``); their
-``public_fields`` are today's (disclosure follows the editor's current decision).
+Every source yields rows with the columns of the ``parcels`` table (the same names and
+types, not in the table's order: name the columns, never ``p.*``) aliased ``p`` joined to
+their site aliased ``s``, so every registry field, filter and output works on all three.
+Rows of a past state are rebuilt from the append-only history (``row_after`` of the last
+change at or before the time, column by column: the columns sums need come typed from the
+history's index, migration 0013) or from a stored quarterly snapshot (typed columns and
+``state``); their ``public_fields`` are today's (disclosure follows the editor's current
+decision).
 
 >>> LIVE.from_sql
 'parcels p JOIN sites s ON s.id = p.site_id'
@@ -33,9 +35,9 @@ _UNLISTED_COLUMNS: tuple[tuple[str, str], ...] = (
 #: column by column from the history, so a query reads only the columns it uses; a column a
 #: migration adds for a new registry field is here with it (``tests/test_balance_as_of.py``
 #: checks the list against the table).
-PARCEL_COLUMNS: tuple[tuple[str, str], ...] = tuple({
-    **{f.column: f.column_type for f in PARCEL_FIELDS if f.column is not None},
-    **dict(_UNLISTED_COLUMNS)}.items())
+PARCEL_COLUMNS: tuple[tuple[str, str], ...] = (
+    *((f.column, f.column_type) for f in PARCEL_FIELDS if f.column is not None),
+    *_UNLISTED_COLUMNS)
 
 #: Columns ``parcel_history`` keeps typed beside ``row_after``, covered by its index
 #: ``ix_parcel_history__as_of`` (migration 0013): sums over them never read ``row_after``.
