@@ -107,22 +107,27 @@ def clone_template(template: str) -> Built:
     marked it ready (another process builds it)."""
     deadline = time.monotonic() + TEMPLATE_TIMEOUT_S
     seen = False
-    while not (ready := _admin_execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-            "WHERE datname = :n", n=template)) or ready[0][0] is None:
-        if seen and not ready:
-            raise RuntimeError(f"building the template database {template} failed (see "
-                               "pytest-xdist's controller)")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the template database {template} was not built in "
-                               f"{TEMPLATE_TIMEOUT_S} s (see pytest-xdist's controller)")
-        seen = seen or bool(ready)
-        time.sleep(0.1)
-    name = scratch_name()
-    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    _admin_execute(f'COMMENT ON DATABASE "{name}" IS NULL')
+    admin = create_engine(make_url(server_url()), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            while (ready := conn.execute(text(
+                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                    "WHERE datname = :n"), {"n": template}).first()) is None or ready[0] is None:
+                if seen and ready is None:
+                    raise RuntimeError(f"building the template database {template} failed "
+                                       "(see pytest-xdist's controller)")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the template database {template} was not built in "
+                                       f"{TEMPLATE_TIMEOUT_S} s (see pytest-xdist's controller)")
+                seen = seen or ready is not None
+                time.sleep(0.1)
+            name = scratch_name()
+            # a database's comment is not copied with it: the copy is not marked ready
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    finally:
+        admin.dispose()
     url = make_url(server_url()).set(database=name).render_as_string(hide_password=False)
-    written: dict[str, int] = json.loads(str(ready[0][0]))
+    written: dict[str, int] = json.loads(str(ready[0]))
     return url, written
 
 
